@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Settings every Swift target shares: language mode 6 with strict concurrency everywhere.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "cncf-job-management",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cncf-gateway", targets: ["cncf-gateway"]),
+        .executable(name: "cncf-scheduler", targets: ["cncf-scheduler"]),
+        .executable(name: "cncf-worker", targets: ["cncf-worker"]),
+        .executable(name: "cncf-audit", targets: ["cncf-audit"]),
+        .executable(name: "jobctl", targets: ["jobctl"]),
+        .library(name: "JobModel", targets: ["JobModel"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CHiredis", path: "Shared/CHiredis"),
+        .target(
+            name: "CMicroHTTPD",
+            path: "Shared/CMicroHTTPD",
+            linkerSettings: [.linkedLibrary("microhttpd")]
+        ),
+        .target(name: "RedisClient", dependencies: ["CHiredis"], path: "Shared/RedisClient", swiftSettings: swiftSettings),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], path: "Shared/HTTPServer", swiftSettings: swiftSettings),
+        .target(name: "JobModel", path: "Shared/JobModel", swiftSettings: swiftSettings),
+        .target(
+            name: "JobServices",
+            dependencies: ["JobModel", "RedisClient", "HTTPServer"],
+            path: "Shared/JobServices",
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "DemoComponent", dependencies: ["JobModel", "JobServices"], path: "Shared/DemoComponent", swiftSettings: swiftSettings),
+        .executableTarget(name: "cncf-gateway", dependencies: ["JobServices"], path: "Services/cncf-gateway", swiftSettings: swiftSettings),
+        .executableTarget(name: "cncf-scheduler", dependencies: ["JobServices"], path: "Services/cncf-scheduler", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "cncf-worker",
+            dependencies: ["JobServices", "DemoComponent"],
+            path: "Services/cncf-worker",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "cncf-audit", dependencies: ["JobServices"], path: "Services/cncf-audit", swiftSettings: swiftSettings),
+        .executableTarget(name: "jobctl", dependencies: ["JobModel", "RedisClient", "JobServices"], path: "Services/jobctl", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["RedisClient"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "JobModelTests", dependencies: ["JobModel"], path: "Tests/JobModelTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: ["RedisClient", "TestSupport", "JobServices", "JobModel"],
+            path: "Tests/RedisClientTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["TestSupport", "JobModel", "RedisClient"],
+            path: "Tests/EndToEndTests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,122 @@
+/// A job: one execution of a command, with everything needed to check, wait for and explain it later.
+public struct Job: Sendable, Equatable {
+    public var id: String
+    public var operation: String
+    /// Who asked for the work.
+    public var principal: String
+    public var mode: ExecutionMode
+    public var status: JobStatus
+    /// The saga this job belongs to, when it is a step of one.
+    public var sagaId: String?
+    /// Times in milliseconds since the Unix epoch.
+    public var acceptedAt: UInt64
+    public var scheduledAt: UInt64?
+    public var startedAt: UInt64?
+    public var completedAt: UInt64?
+    public var input: JSONValue
+    public var result: JSONValue?
+    public var resultSummary: String?
+    public var error: JobError?
+    public var diagnostics: JSONValue?
+    /// How many times the work was run again after a first attempt.
+    public var retryCount: Int
+    /// The number of the current or last attempt, from 1.
+    public var attempt: Int
+    public var cancellationReason: String?
+    public var callTree: JSONValue?
+    /// The worker that ran the last attempt.
+    public var worker: String?
+    /// `http` for the gateway, `stream` for entries written straight onto the command stream.
+    public var source: String
+
+    public init(id: String, operation: String, principal: String, mode: ExecutionMode = .jobAsync,
+                status: JobStatus = .accepted, acceptedAt: UInt64, input: JSONValue, source: String) {
+        self.id = id
+        self.operation = operation
+        self.principal = principal
+        self.mode = mode
+        self.status = status
+        self.acceptedAt = acceptedAt
+        self.input = input
+        self.retryCount = 0
+        self.attempt = 0
+        self.source = source
+    }
+
+    /// Reads a job from the fields of its Redis hash; `nil` when required fields are missing.
+    public init?(fields: [String: String]) {
+        guard let id = fields["id"], let operation = fields["operation"],
+            let status = fields["status"].flatMap(JobStatus.init(rawValue:)),
+            let acceptedAt = fields["acceptedAt"].flatMap(UInt64.init)
+        else { return nil }
+        self.init(
+            id: id, operation: operation, principal: fields["principal"] ?? "",
+            mode: fields["mode"].flatMap(ExecutionMode.init(rawValue:)) ?? .jobAsync, status: status,
+            acceptedAt: acceptedAt, input: Self.json(fields["input"]) ?? .object([:]), source: fields["source"] ?? "")
+        sagaId = Self.text(fields["sagaId"])
+        scheduledAt = fields["scheduledAt"].flatMap(UInt64.init)
+        startedAt = fields["startedAt"].flatMap(UInt64.init)
+        completedAt = fields["completedAt"].flatMap(UInt64.init)
+        result = Self.json(fields["result"])
+        resultSummary = Self.text(fields["resultSummary"])
+        if let code = Self.text(fields["errorCode"]) {
+            error = JobError(
+                code: code, message: fields["errorMessage"] ?? "",
+                action: fields["errorAction"].flatMap(ErrorAction.init(rawValue:)) ?? .escalate)
+        }
+        diagnostics = Self.json(fields["diagnostics"])
+        retryCount = fields["retryCount"].flatMap(Int.init) ?? 0
+        attempt = fields["attempt"].flatMap(Int.init) ?? 0
+        cancellationReason = Self.text(fields["cancellationReason"])
+        callTree = Self.json(fields["callTree"])
+        worker = Self.text(fields["worker"])
+    }
+
+    /// The job as the HTTP API shows it.
+    public var json: JSONValue {
+        func time(_ milliseconds: UInt64?) -> JSONValue {
+            milliseconds.map { .string(Clock.rfc3339(milliseconds: $0)) } ?? .null
+        }
+        func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
+        return .object([
+            "id": .string(id),
+            "operation": .string(operation),
+            "principal": .string(principal),
+            "mode": .string(mode.rawValue),
+            "status": .string(status.rawValue),
+            "sagaId": optional(sagaId),
+            "acceptedAt": time(acceptedAt),
+            "scheduledAt": time(scheduledAt),
+            "startedAt": time(startedAt),
+            "completedAt": time(completedAt),
+            "input": input,
+            "result": result ?? .null,
+            "resultSummary": optional(resultSummary),
+            "error": error?.json ?? .null,
+            "diagnostics": diagnostics ?? .null,
+            "retryCount": .int(retryCount),
+            "attempt": .int(attempt),
+            "cancellationReason": optional(cancellationReason),
+            "callTree": callTree ?? .null,
+            "worker": optional(worker),
+            "source": .string(source),
+        ])
+    }
+
+    private static func text(_ value: String?) -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        return value
+    }
+
+    private static func json(_ value: String?) -> JSONValue? {
+        guard let value, !value.isEmpty else { return nil }
+        return try? JSONValue.parse(value, depthLimit: 256)
+    }
+
+    /// A one-line summary of a result for lists and logs: the JSON text, shortened to `limit` characters.
+    public static func summary(of result: JSONValue, limit: Int = 200) -> String {
+        let text = result.encoded
+        guard text.count > limit else { return text }
+        return String(text.prefix(limit - 1)) + "…"
+    }
+}

@@ -1,0 +1,42 @@
+/// The names of every Redis key and stream, under one namespace.
+///
+/// A namespace written with braces (`{cncf}`) puts all of its keys in one Redis Cluster hash slot, which
+/// the Lua scripts need, since each touches a job hash and shared streams together.
+public struct Keyspace: Sendable, Equatable {
+    public let namespace: String
+
+    public init(namespace: String = "cncf") {
+        self.namespace = namespace
+    }
+
+    /// The hash of one job.
+    public func job(_ id: String) -> String { "\(namespace):job:\(id)" }
+
+    /// Every job id, ordered by id (and so by acceptance time).
+    public var jobIndex: String { "\(namespace):jobs" }
+
+    /// Operation name → JSON description, written by workers.
+    public var operations: String { "\(namespace):operations" }
+
+    /// Commands to run, from the gateway and from outside producers.
+    public var commands: String { "\(namespace):commands" }
+
+    /// Command entries refused by validation, with the reason.
+    public var rejectedCommands: String { "\(namespace):commands:rejected" }
+
+    /// Tasks for workers.
+    public var tasks: String { "\(namespace):tasks" }
+
+    /// Lifecycle events.
+    public var events: String { "\(namespace):events" }
+
+    /// The audit trail.
+    public var audit: String { "\(namespace):audit" }
+
+    /// Consumer group of the schedulers on `commands`.
+    public static let schedulerGroup = "scheduler"
+    /// Consumer group of the workers on `tasks`.
+    public static let workerGroup = "workers"
+    /// Consumer group of the audit service on `events`.
+    public static let auditGroup = "audit"
+}

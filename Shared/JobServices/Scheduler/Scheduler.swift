@@ -1,0 +1,165 @@
+import Foundation
+import JobModel
+import RedisClient
+import Synchronization
+
+/// Turns command-stream entries into scheduled tasks.
+///
+/// One dedicated thread reads the command stream through the `scheduler` consumer group in batches, checks each
+/// entry, and runs the `schedule` script for the whole batch in one pipeline. An entry that fails validation is
+/// copied with its reason to the rejected stream, reported as a `command.rejected` event and acknowledged, so a
+/// bad entry never stops the scheduler. Several schedulers may run at once; the group shares the entries out.
+public final class Scheduler: Sendable {
+    public let configuration: ServiceConfiguration
+    public let metrics: Metrics
+    private let logger: Logger
+    private let catalog: OperationCatalog
+    private let stopping = Atomic<Bool>(false)
+    private let stopped = DispatchSemaphore(value: 0)
+    private let healthy = Atomic<Bool>(false)
+
+    /// How many entries one read takes.
+    static let batchSize = 256
+
+    public init(configuration: ServiceConfiguration, metrics: Metrics = Metrics()) {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = Logger(service: "scheduler", level: configuration.logLevel)
+        self.catalog = OperationCatalog(keyspace: configuration.keyspace)
+        metrics.describe("cncf_commands_scheduled_total", type: "counter", help: "Commands turned into scheduled tasks.")
+        metrics.describe("cncf_commands_rejected_total", type: "counter", help: "Command entries refused by validation.")
+        metrics.describe("cncf_redis_reconnects_total", type: "counter", help: "Reconnections to Redis.")
+    }
+
+    /// Whether the scheduler is connected and reading.
+    public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
+
+    /// Starts the scheduling thread.
+    public func start() {
+        logger.info("scheduler starting", configuration.summary.merging(["op": "start"]) { $1 })
+        let thread = Thread { [self] in run() }
+        thread.name = "scheduler"
+        thread.start()
+    }
+
+    /// Stops reading after the current batch and waits for the thread to end.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        stopped.wait()
+        logger.info("scheduler stopped", ["op": "stop"])
+    }
+
+    private func run() {
+        let keyspace = configuration.keyspace
+        let reader = StreamGroupReader(
+            configuration: configuration.redis, stream: keyspace.commands, group: Keyspace.schedulerGroup,
+            consumer: configuration.consumerName, logger: logger)
+        reader.onReconnect = { [metrics] in metrics.increment("cncf_redis_reconnects_total") }
+        while !stopping.load(ordering: .relaxed) {
+            let entries = reader.next(count: Self.batchSize)
+            healthy.store((try? reader.connection()) != nil, ordering: .relaxed)
+            guard !entries.isEmpty else { continue }
+            do {
+                try handle(entries, on: try reader.connection())
+            } catch {
+                logger.warning("batch failed; its entries stay pending and are read again",
+                               ["op": "schedule", "error": "\(error)"])
+                reader.reset()
+            }
+        }
+        stopped.signal()
+    }
+
+    private func handle(_ entries: [StreamEntry], on connection: RedisConnection) throws(RedisError) {
+        let keyspace = configuration.keyspace
+        let now = String(Clock.milliseconds())
+        var calls: [(keys: [String], arguments: [String])] = []
+        var scheduledEntries: [(entry: StreamEntry, jobId: String)] = []
+
+        for entry in entries {
+            switch validate(entry, on: connection) {
+            case .failure(let rejection):
+                try reject(entry, rejection, on: connection)
+            case .success(let command):
+                let jobId = command.jobId ?? JobID.derived(fromStreamEntry: entry.id) ?? JobID.make()
+                let source = entry.fields["source"] == "http" ? "http" : "stream"
+                calls.append((
+                    keys: [keyspace.job(jobId), keyspace.jobIndex, keyspace.tasks, keyspace.events, keyspace.commands],
+                    arguments: [entry.id, Keyspace.schedulerGroup, now, jobId, command.operation,
+                                command.principal ?? (source == "http" ? "anonymous" : "unauthenticated"),
+                                command.mode.rawValue, command.input.encoded, source,
+                                entry.fields["input"] == nil ? "0" : "1"]))
+                scheduledEntries.append((entry, jobId))
+            }
+        }
+
+        let replies = try connection.evalScriptBatch(JobScripts.schedule, calls: calls)
+        for (index, reply) in replies.enumerated() {
+            let (entry, jobId) = scheduledEntries[index]
+            let outcome = reply.array?.first?.string
+            switch outcome {
+            case "scheduled":
+                metrics.increment("cncf_commands_scheduled_total")
+                logger.debug("job scheduled", ["op": "schedule", "job": jobId])
+            case "skipped":
+                logger.debug("entry for a job already past accepted", ["op": "schedule", "job": jobId])
+            case "conflict":
+                try reject(entry, CommandRejection(
+                    code: "job_exists", reason: "job \(jobId) already exists with another operation or input"),
+                    on: connection)
+            default:
+                // A script error leaves the entry pending; it is read again after the next reconnect.
+                logger.error("schedule script failed", ["op": "schedule", "job": jobId, "error": "\(reply)"])
+            }
+        }
+    }
+
+    private func validate(_ entry: StreamEntry, on connection: RedisConnection) -> Result<CommandSubmission, CommandRejection> {
+        guard !entry.fields.isEmpty else {
+            return .failure(CommandRejection(code: "entry_deleted", reason: "the entry was deleted before it was read"))
+        }
+        let command: CommandSubmission
+        do {
+            command = try CommandValidation.parse(streamFields: entry.fields)
+        } catch {
+            return .failure(error)
+        }
+        do {
+            let known = try catalog.contains(command.operation) { () throws(RedisError) in
+                try connection.command(catalog.loadCommand)
+            }
+            guard known else {
+                return .failure(CommandRejection(
+                    code: "unknown_operation",
+                    reason: "operation '\(command.operation)' is not registered by any worker"))
+            }
+        } catch {
+            // Unreachable Redis is not the entry's fault: let the caller's write fail and retry the batch.
+            return .success(command)
+        }
+        return .success(command)
+    }
+
+    private func reject(_ entry: StreamEntry, _ rejection: CommandRejection, on connection: RedisConnection)
+        throws(RedisError)
+    {
+        let keyspace = configuration.keyspace
+        let now = String(Clock.milliseconds())
+        var rejected = ["XADD", keyspace.rejectedCommands, "*", "entryId", entry.id, "code", rejection.code,
+                        "reason", rejection.reason, "at", now]
+        for key in entry.fields.keys.sorted() { rejected += ["original.\(key)", entry.fields[key]!] }
+        let details = JSONValue.object([
+            "entryId": .string(entry.id), "code": .string(rejection.code), "reason": .string(rejection.reason),
+        ]).encoded
+        let event = ["XADD", keyspace.events, "*", "type", LifecycleEventType.commandRejected.rawValue,
+                     "jobId", entry.fields["jobId"] ?? "", "operation", entry.fields["operation"] ?? "",
+                     "principal", entry.fields["principal"] ?? "", "status", "rejected", "at", now, "details", details]
+        let replies = try connection.pipeline([
+            ["MULTI"], rejected, event, ["XACK", keyspace.commands, Keyspace.schedulerGroup, entry.id], ["EXEC"],
+        ])
+        _ = try replies[4].throwingServerError()
+        metrics.increment("cncf_commands_rejected_total", ["code": rejection.code])
+        logger.notice("command entry rejected", ["op": "reject", "entry": entry.id, "code": rejection.code,
+                                                 "reason": rejection.reason])
+    }
+}
