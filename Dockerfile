@@ -15,7 +15,7 @@ ARG SWIFT_IMAGE=swift:6.0-bookworm
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libhiredis-dev libmicrohttpd-dev libsqlite3-dev \
+      libhiredis-dev libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Each directory gets its own COPY: a multi-source COPY would flatten their contents into /src.
@@ -32,7 +32,7 @@ RUN swift build -c release --static-swift-stdlib \
  && strip /out/*
 
 FROM debian:bookworm-slim AS runtime
-# libstdc++6 is used by the statically linked Swift runtime; libcurl4 by FoundationNetworking.
+# libstdc++6 is used by the statically linked Swift runtime; libcurl4 by the HTTP client code.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libhiredis0.14 libmicrohttpd12 libsqlite3-0 libstdc++6 libcurl4 ca-certificates \

@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Settings every Swift target shares: language mode 6 with strict concurrency everywhere.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "cncf-worker", targets: ["cncf-worker"]),
         .executable(name: "cncf-audit", targets: ["cncf-audit"]),
         .executable(name: "jobctl", targets: ["jobctl"]),
+        .executable(name: "cncf-bench", targets: ["cncf-bench"]),
         .library(name: "JobModel", targets: ["JobModel"]),
     ],
     targets: [
@@ -24,8 +25,11 @@ let package = Package(
             path: "Shared/CMicroHTTPD",
             linkerSettings: [.linkedLibrary("microhttpd")]
         ),
-        .target(name: "RedisClient", dependencies: ["CHiredis"], path: "Shared/RedisClient", swiftSettings: swiftSettings),
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"], path: "Shared/HTTPServer", swiftSettings: swiftSettings),
+        .target(name: "CCurlClient", path: "Shared/CCurlClient", linkerSettings: [.linkedLibrary("curl")]),
+        .target(
+            name: "RedisClient", dependencies: ["CHiredis"], path: "Shared/RedisClient", swiftSettings: swiftSettings),
+        .target(
+            name: "HTTPServer", dependencies: ["CMicroHTTPD"], path: "Shared/HTTPServer", swiftSettings: swiftSettings),
         .target(name: "JobModel", path: "Shared/JobModel", swiftSettings: swiftSettings),
         .target(
             name: "JobServices",
@@ -33,19 +37,42 @@ let package = Package(
             path: "Shared/JobServices",
             swiftSettings: swiftSettings
         ),
-        .target(name: "DemoComponent", dependencies: ["JobModel", "JobServices"], path: "Shared/DemoComponent", swiftSettings: swiftSettings),
-        .executableTarget(name: "cncf-gateway", dependencies: ["JobServices"], path: "Services/cncf-gateway", swiftSettings: swiftSettings),
-        .executableTarget(name: "cncf-scheduler", dependencies: ["JobServices"], path: "Services/cncf-scheduler", swiftSettings: swiftSettings),
+        .target(
+            name: "DemoComponent", dependencies: ["JobModel", "JobServices"], path: "Shared/DemoComponent",
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "cncf-gateway", dependencies: ["JobServices"], path: "Services/cncf-gateway",
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "cncf-scheduler", dependencies: ["JobServices"], path: "Services/cncf-scheduler",
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "cncf-worker",
             dependencies: ["JobServices", "DemoComponent"],
             path: "Services/cncf-worker",
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "cncf-audit", dependencies: ["JobServices"], path: "Services/cncf-audit", swiftSettings: swiftSettings),
-        .executableTarget(name: "jobctl", dependencies: ["JobModel", "RedisClient", "JobServices"], path: "Services/jobctl", swiftSettings: swiftSettings),
-        .target(name: "TestSupport", dependencies: ["RedisClient"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "JobModelTests", dependencies: ["JobModel"], path: "Tests/JobModelTests", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "cncf-audit", dependencies: ["JobServices"], path: "Services/cncf-audit", swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "jobctl", dependencies: ["JobModel", "RedisClient", "JobServices"], path: "Services/jobctl",
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "cncf-bench",
+            dependencies: ["CCurlClient", "RedisClient", "JobModel"],
+            path: "Services/cncf-bench",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["RedisClient", "JobModel"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobModelTests", dependencies: ["JobModel"], path: "Tests/JobModelTests", swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RedisClientTests",
             dependencies: ["RedisClient", "TestSupport", "JobServices", "JobModel"],

@@ -7,7 +7,7 @@ CNCF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CNCF_ROOT
 
 # Debian packages the build, the tests and ops/stack need.
-CNCF_PACKAGES=(libhiredis-dev libmicrohttpd-dev libsqlite3-dev redis-server redis-tools curl)
+CNCF_PACKAGES=(libhiredis-dev libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev redis-server redis-tools curl)
 
 _cncf_apt_updated=0
 

@@ -2,7 +2,7 @@ import HTTPServer
 import JobServices
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let configuration: ServiceConfiguration

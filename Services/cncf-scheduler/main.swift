@@ -2,7 +2,7 @@ import HTTPServer
 import JobServices
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let configuration: ServiceConfiguration
@@ -15,7 +15,9 @@ do {
 
 let scheduler = Scheduler(configuration: configuration)
 scheduler.start()
-let endpoint = try OperationsEndpoint.serve(configuration: configuration, metrics: scheduler.metrics, service: "scheduler") {
+let endpoint = try OperationsEndpoint.serve(
+    configuration: configuration, metrics: scheduler.metrics, service: "scheduler"
+) {
     scheduler.isHealthy
 }
 

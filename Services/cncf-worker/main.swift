@@ -3,7 +3,7 @@ import HTTPServer
 import JobServices
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let configuration: ServiceConfiguration

@@ -10,7 +10,8 @@ struct SleepOperation: JobOperation {
     func run(input: JSONValue, context: OperationContext) async throws -> JSONValue {
         let milliseconds = input["ms"]?.intValue ?? 0
         guard (0...600_000).contains(milliseconds) else {
-            throw JobError(code: "invalid_input", message: "ms must be a whole number from 0 to 600000", action: .fixInput)
+            throw JobError(
+                code: "invalid_input", message: "ms must be a whole number from 0 to 600000", action: .fixInput)
         }
         try await context.span("sleep") {
             try await Task.sleep(for: .milliseconds(milliseconds))

@@ -11,8 +11,10 @@ public struct HTTPRequest: Sendable {
     /// Whether the body was cut off at the server's size limit.
     public var bodyTooLarge: Bool
 
-    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
-                body: [UInt8] = [], bodyTooLarge: Bool = false) {
+    public init(
+        method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
+        body: [UInt8] = [], bodyTooLarge: Bool = false
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -32,16 +34,20 @@ public struct HTTPResponse: Sendable {
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
 
-    public init(status: Int, contentType: String = "application/json", headers: [(name: String, value: String)] = [],
-                body: [UInt8] = []) {
+    public init(
+        status: Int, contentType: String = "application/json", headers: [(name: String, value: String)] = [],
+        body: [UInt8] = []
+    ) {
         self.status = status
         self.contentType = contentType
         self.headers = headers
         self.body = body
     }
 
-    public init(status: Int, contentType: String = "application/json", headers: [(name: String, value: String)] = [],
-                text: String) {
+    public init(
+        status: Int, contentType: String = "application/json", headers: [(name: String, value: String)] = [],
+        text: String
+    ) {
         self.init(status: status, contentType: contentType, headers: headers, body: Array(text.utf8))
     }
 }

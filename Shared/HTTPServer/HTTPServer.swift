@@ -14,8 +14,10 @@ public final class HTTPServer: Sendable {
         /// Idle connections are closed after this many seconds.
         public var connectionTimeoutSeconds: Int
 
-        public init(host: String = "127.0.0.1", port: Int, threads: Int = 4, maxBodyBytes: Int = 1 << 20,
-                    connectionLimit: Int = 1024, connectionTimeoutSeconds: Int = 60) {
+        public init(
+            host: String = "127.0.0.1", port: Int, threads: Int = 4, maxBodyBytes: Int = 1 << 20,
+            connectionLimit: Int = 1024, connectionTimeoutSeconds: Int = 60
+        ) {
             self.host = host
             self.port = port
             self.threads = threads
@@ -186,8 +188,9 @@ private func queue(_ response: HTTPResponse, on connection: OpaquePointer?) -> I
     let headerPointers = cStrings.map { UnsafePointer($0) }
     return response.body.withUnsafeBytes { body in
         headerPointers.withUnsafeBufferPointer { headers in
-            cncf_http_respond(connection, UInt32(response.status), response.contentType, body.baseAddress,
-                              body.count, headers.baseAddress, response.headers.count)
+            cncf_http_respond(
+                connection, UInt32(response.status), response.contentType, body.baseAddress,
+                body.count, headers.baseAddress, response.headers.count)
         }
     }
 }
@@ -197,19 +200,23 @@ private final class ValueCollector {
     var query: [String: String] = [:]
 }
 
-private func makeRequest(connection: OpaquePointer?, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?,
-                         exchange: RequestExchange) -> HTTPRequest {
+private func makeRequest(
+    connection: OpaquePointer?, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?,
+    exchange: RequestExchange
+) -> HTTPRequest {
     let collector = ValueCollector()
     withExtendedLifetime(collector) {
-        cncf_http_collect(connection, { context, kind, key, value in
-            guard let context, let key, let value else { return }
-            let collector = Unmanaged<ValueCollector>.fromOpaque(context).takeUnretainedValue()
-            if kind == 0 {
-                collector.headers[String(cString: key).lowercased()] = String(cString: value)
-            } else {
-                collector.query[String(cString: key)] = String(cString: value)
-            }
-        }, Unmanaged.passUnretained(collector).toOpaque())
+        cncf_http_collect(
+            connection,
+            { context, kind, key, value in
+                guard let context, let key, let value else { return }
+                let collector = Unmanaged<ValueCollector>.fromOpaque(context).takeUnretainedValue()
+                if kind == 0 {
+                    collector.headers[String(cString: key).lowercased()] = String(cString: value)
+                } else {
+                    collector.query[String(cString: key)] = String(cString: value)
+                }
+            }, Unmanaged.passUnretained(collector).toOpaque())
     }
     return HTTPRequest(
         method: method.map { String(cString: $0) } ?? "GET",

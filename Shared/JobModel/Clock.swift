@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Wall-clock time in the forms job records use: milliseconds since the Unix epoch, and RFC 3339 text.

@@ -7,8 +7,10 @@ public struct CommandSubmission: Sendable, Equatable {
     public var jobId: String?
     public var principal: String?
 
-    public init(operation: String, input: JSONValue = .object([:]), mode: ExecutionMode = .jobAsync,
-                jobId: String? = nil, principal: String? = nil) {
+    public init(
+        operation: String, input: JSONValue = .object([:]), mode: ExecutionMode = .jobAsync,
+        jobId: String? = nil, principal: String? = nil
+    ) {
         self.operation = operation
         self.input = input
         self.mode = mode
@@ -53,14 +55,19 @@ public enum CommandValidation {
                 code: "invalid_operation", reason: "operation is longer than \(maxOperationLength) characters")
         }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        let wellFormed = parts.count >= 2 && parts.allSatisfy { part in
-            guard let first = part.utf8.first, isLetter(first) else { return false }
-            return part.utf8.allSatisfy { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
-        }
+        let wellFormed =
+            parts.count >= 2
+            && parts.allSatisfy { part in
+                guard let first = part.utf8.first, isLetter(first) else { return false }
+                return part.utf8.allSatisfy {
+                    isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+                }
+            }
         guard wellFormed else {
             throw CommandRejection(
                 code: "invalid_operation",
-                reason: "operation '\(name.prefix(64))' is not of the form component.operation (letters, digits, _ and -)")
+                reason:
+                    "operation '\(name.prefix(64))' is not of the form component.operation (letters, digits, _ and -)")
         }
     }
 
@@ -89,7 +96,8 @@ public enum CommandValidation {
     /// Reads a command from the JSON body of `POST /v1/commands`.
     public static func parse(body: JSONValue) throws(CommandRejection) -> CommandSubmission {
         guard case .object(let members) = body else {
-            throw CommandRejection(code: "invalid_request", reason: "the body must be a JSON object, not \(body.typeName)")
+            throw CommandRejection(
+                code: "invalid_request", reason: "the body must be a JSON object, not \(body.typeName)")
         }
         let known: Set<String> = ["operation", "input", "mode", "jobId", "principal"]
         if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
@@ -109,7 +117,9 @@ public enum CommandValidation {
             principal: try principal(try optionalString(members, "principal")))
     }
 
-    private static func optionalString(_ members: [String: JSONValue], _ key: String) throws(CommandRejection)
+    private static func optionalString(
+        _ members: [String: JSONValue], _ key: String
+    ) throws(CommandRejection)
         -> String?
     {
         guard let value = members[key], value != .null else { return nil }
@@ -126,7 +136,8 @@ public enum CommandValidation {
             throw CommandRejection(code: "invalid_mode", reason: "mode '\(text.prefix(64))' is not one of \(names)")
         }
         guard supportedModes.contains(mode) else {
-            throw CommandRejection(code: "unsupported_mode", reason: "mode '\(text)' is not supported yet; use jobAsync")
+            throw CommandRejection(
+                code: "unsupported_mode", reason: "mode '\(text)' is not supported yet; use jobAsync")
         }
         return mode
     }

@@ -54,7 +54,9 @@ public struct LifecycleEvent: Sendable, Equatable {
 
     /// The fields of the audit-trail entry recording this event.
     public var auditFields: [String] {
-        ["at", String(at), "type", type, "jobId", jobId, "operation", operation, "principal", principal,
-         "status", status, "details", details, "eventId", eventId]
+        [
+            "at", String(at), "type", type, "jobId", jobId, "operation", operation, "principal", principal,
+            "status", status, "details", details, "eventId", eventId,
+        ]
     }
 }

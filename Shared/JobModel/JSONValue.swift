@@ -30,7 +30,9 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     public static let defaultDepthLimit = 64
 
     /// Parses a JSON document, refusing one that nests deeper than `depthLimit`.
-    public static func parse(_ bytes: some Collection<UInt8>, depthLimit: Int = defaultDepthLimit) throws(ParseError)
+    public static func parse(
+        _ bytes: some Collection<UInt8>, depthLimit: Int = defaultDepthLimit
+    ) throws(ParseError)
         -> JSONValue
     {
         let depth = nestingDepth(of: bytes)

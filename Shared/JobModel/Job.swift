@@ -29,8 +29,10 @@ public struct Job: Sendable, Equatable {
     /// `http` for the gateway, `stream` for entries written straight onto the command stream.
     public var source: String
 
-    public init(id: String, operation: String, principal: String, mode: ExecutionMode = .jobAsync,
-                status: JobStatus = .accepted, acceptedAt: UInt64, input: JSONValue, source: String) {
+    public init(
+        id: String, operation: String, principal: String, mode: ExecutionMode = .jobAsync,
+        status: JobStatus = .accepted, acceptedAt: UInt64, input: JSONValue, source: String
+    ) {
         self.id = id
         self.operation = operation
         self.principal = principal

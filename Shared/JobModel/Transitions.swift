@@ -26,7 +26,8 @@ public enum JobTransitions {
             lines.append("  \(status.rawValue) = { \(targets.joined(separator: ", ")) },")
         }
         lines.append("}")
-        lines.append("local function can_move(from, to) return TRANSITIONS[from] ~= nil and TRANSITIONS[from][to] == true end")
+        lines.append(
+            "local function can_move(from, to) return TRANSITIONS[from] ~= nil and TRANSITIONS[from][to] == true end")
         return lines.joined(separator: "\n")
     }
 }

@@ -74,7 +74,9 @@ public final class RedisClient: Sendable {
     }
 
     /// Runs a Lua script by SHA-1, loading it when Redis does not know it yet.
-    public func evalScript(_ script: RedisScript, keys: [String], arguments: [String]) async throws(RedisError)
+    public func evalScript(
+        _ script: RedisScript, keys: [String], arguments: [String]
+    ) async throws(RedisError)
         -> RedisValue
     {
         if let digest = script.cachedDigest {
@@ -109,7 +111,9 @@ public final class RedisClient: Sendable {
     }
 
     /// The blocking form of `evalScript`.
-    public func evalScriptBlocking(_ script: RedisScript, keys: [String], arguments: [String]) throws(RedisError)
+    public func evalScriptBlocking(
+        _ script: RedisScript, keys: [String], arguments: [String]
+    ) throws(RedisError)
         -> RedisValue
     {
         try script.run(keys: keys, arguments: arguments) { commands throws(RedisError) in

@@ -6,8 +6,10 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var password: String?
     public var database: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 6379, user: String? = nil, password: String? = nil,
-                database: Int = 0) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 6379, user: String? = nil, password: String? = nil,
+        database: Int = 0
+    ) {
         self.host = host
         self.port = port
         self.user = user

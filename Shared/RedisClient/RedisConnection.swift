@@ -1,7 +1,7 @@
 import CHiredis
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One blocking connection to Redis, owned by a single thread at a time.
@@ -18,18 +18,22 @@ public final class RedisConnection {
     ///
     /// - Parameters:
     ///   - readTimeout: how long a reply may take; keep it above the longest `BLOCK` time this connection uses.
-    public init(configuration: RedisConfiguration, connectTimeout: Duration = .seconds(2),
-                readTimeout: Duration = .seconds(30)) throws(RedisError) {
+    public init(
+        configuration: RedisConfiguration, connectTimeout: Duration = .seconds(2),
+        readTimeout: Duration = .seconds(30)
+    ) throws(RedisError) {
         self.configuration = configuration
-        guard let context = redisConnectWithTimeout(configuration.host, Int32(configuration.port),
-                                                     Self.timeval(connectTimeout)) else {
+        guard
+            let context = redisConnectWithTimeout(
+                configuration.host, Int32(configuration.port),
+                Self.timeval(connectTimeout))
+        else {
             throw .connection("cannot allocate a Redis context")
         }
         self.context = context
+        // From here on `deinit` frees the context, also when this initializer throws.
         if context.pointee.err != 0 {
-            let message = Self.errorText(context)
-            redisFree(context)
-            throw .connection("\(configuration.host):\(configuration.port): \(message)")
+            throw .connection("\(configuration.host):\(configuration.port): \(Self.errorText(context))")
         }
         redisSetTimeout(context, Self.timeval(readTimeout))
         _ = redisEnableKeepAlive(context)
@@ -84,7 +88,9 @@ public final class RedisConnection {
     }
 
     /// Runs a Lua script by its SHA-1, loading it first when the server does not know it.
-    public func evalScript(_ script: RedisScript, keys: [String], arguments: [String]) throws(RedisError)
+    public func evalScript(
+        _ script: RedisScript, keys: [String], arguments: [String]
+    ) throws(RedisError)
         -> RedisValue
     {
         try script.run(keys: keys, arguments: arguments) { commands throws(RedisError) in try pipeline(commands) }

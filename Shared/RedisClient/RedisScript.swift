@@ -29,9 +29,10 @@ public struct RedisScript: Sendable {
     }
 
     /// Runs the script through a synchronous pipeline function, loading it when needed.
-    func run(keys: [String], arguments: [String],
-             through execute: ([[String]]) throws(RedisError) -> [RedisValue]) throws(RedisError) -> RedisValue
-    {
+    func run(
+        keys: [String], arguments: [String],
+        through execute: ([[String]]) throws(RedisError) -> [RedisValue]
+    ) throws(RedisError) -> RedisValue {
         if let digest = cachedDigest {
             let reply = try execute([evalCommand(digest: digest, keys: keys, arguments: arguments)])[0]
             guard case .error(let message) = reply, message.hasPrefix("NOSCRIPT") else {

@@ -54,8 +54,9 @@ public final class AuditService: Sendable {
             do {
                 try record(entries, on: try reader.connection())
             } catch {
-                logger.warning("audit batch failed; its events stay pending and are read again",
-                               ["op": "audit", "error": "\(error)"])
+                logger.warning(
+                    "audit batch failed; its events stay pending and are read again",
+                    ["op": "audit", "error": "\(error)"])
                 reader.reset()
             }
         }

@@ -27,7 +27,8 @@ public final class Gateway: HTTPHandler {
         self.logger = Logger(service: "gateway", level: configuration.logLevel)
         self.client = RedisClient(configuration: configuration.redis, name: "gateway-redis")
         self.keyspace = configuration.keyspace
-        self.watcher = JobWatcher(configuration: configuration.redis, events: configuration.keyspace.events, logger: logger)
+        self.watcher = JobWatcher(
+            configuration: configuration.redis, events: configuration.keyspace.events, logger: logger)
         self.catalog = OperationCatalog(keyspace: configuration.keyspace)
         metrics.describe("cncf_http_requests_total", type: "counter", help: "HTTP requests, by route and status.")
         metrics.describe("cncf_jobs_submitted_total", type: "counter", help: "Jobs accepted through the gateway.")
@@ -35,9 +36,11 @@ public final class Gateway: HTTPHandler {
 
     /// Starts following the event stream; call before serving requests.
     public func start() {
-        logger.info("gateway starting", configuration.summary.merging([
-            "op": "start", "listen": "\(configuration.gatewayHost):\(configuration.gatewayPort)",
-        ]) { $1 })
+        logger.info(
+            "gateway starting",
+            configuration.summary.merging([
+                "op": "start", "listen": "\(configuration.gatewayHost):\(configuration.gatewayPort)",
+            ]) { $1 })
         watcher.start()
     }
 
@@ -79,7 +82,8 @@ public final class Gateway: HTTPHandler {
         case ("GET", 1, "metrics"):
             respond(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4", text: metrics.prometheusText()))
         default:
-            finish("other", .error(404, code: "not_found", message: "no route \(request.method) \(request.path)"), respond)
+            finish(
+                "other", .error(404, code: "not_found", message: "no route \(request.method) \(request.path)"), respond)
         }
     }
 
@@ -92,7 +96,9 @@ public final class Gateway: HTTPHandler {
 
     private func submit(_ request: HTTPRequest) -> HTTPResponse {
         guard !request.bodyTooLarge else {
-            return .error(413, code: "payload_too_large", message: "the body is larger than \(CommandValidation.maxInputBytes) bytes")
+            return .error(
+                413, code: "payload_too_large",
+                message: "the body is larger than \(CommandValidation.maxInputBytes) bytes")
         }
         let body: JSONValue
         do {
@@ -111,17 +117,21 @@ public final class Gateway: HTTPHandler {
                 try client.commandBlocking(catalog.loadCommand)
             }
             guard known else {
-                return .error(404, code: "unknown_operation",
-                              message: "operation '\(command.operation)' is not registered by any worker; see GET /v1/operations")
+                return .error(
+                    404, code: "unknown_operation",
+                    message: "operation '\(command.operation)' is not registered by any worker; see GET /v1/operations")
             }
 
             let id = command.jobId ?? JobID.make()
             let now = Clock.milliseconds()
-            var job = Job(id: id, operation: command.operation, principal: command.principal ?? "anonymous",
-                          mode: command.mode, acceptedAt: now, input: command.input, source: "http")
+            var job = Job(
+                id: id, operation: command.operation, principal: command.principal ?? "anonymous",
+                mode: command.mode, acceptedAt: now, input: command.input, source: "http")
             let reply = try client.evalScriptBlocking(
                 JobScripts.submit, keys: [keyspace.job(id), keyspace.jobIndex, keyspace.commands, keyspace.events],
-                arguments: [id, job.operation, job.principal, job.mode.rawValue, job.input.encoded, String(now), "http"])
+                arguments: [
+                    id, job.operation, job.principal, job.mode.rawValue, job.input.encoded, String(now), "http",
+                ])
             switch reply.array?.first?.string {
             case "created":
                 metrics.increment("cncf_jobs_submitted_total", ["operation": job.operation])
@@ -130,8 +140,9 @@ public final class Gateway: HTTPHandler {
                 guard let existing = try fetch(id) else { return notFound(id) }
                 job = existing
             default:
-                return .error(409, code: "job_exists",
-                              message: "job \(id) already exists with another operation or input; choose another jobId")
+                return .error(
+                    409, code: "job_exists",
+                    message: "job \(id) already exists with another operation or input; choose another jobId")
             }
             return .json(202, ["job": job.json], headers: [("Location", "/v1/jobs/\(id)")])
         } catch {
@@ -154,12 +165,15 @@ public final class Gateway: HTTPHandler {
         do {
             guard let job = try fetch(id) else { return notFound(id) }
             guard job.status.isTerminal else {
-                return .error(409, code: "job_not_finished", message: "job \(id) is \(job.status.rawValue); wait for it first")
+                return .error(
+                    409, code: "job_not_finished", message: "job \(id) is \(job.status.rawValue); wait for it first")
             }
-            return .json(200, [
-                "jobId": .string(id), "status": .string(job.status.rawValue), "result": job.result ?? .null,
-                "error": job.error?.json ?? .null,
-            ])
+            return .json(
+                200,
+                [
+                    "jobId": .string(id), "status": .string(job.status.rawValue), "result": job.result ?? .null,
+                    "error": job.error?.json ?? .null,
+                ])
         } catch {
             return redisFailure(error)
         }
@@ -169,8 +183,10 @@ public final class Gateway: HTTPHandler {
         var timeoutMilliseconds = Self.defaultWaitMilliseconds
         if let text = request.query["timeoutMs"] {
             guard let value = Int(text), (0...Self.maxWaitMilliseconds).contains(value) else {
-                return respond(.error(400, code: "invalid_timeout",
-                                      message: "timeoutMs must be a whole number from 0 to \(Self.maxWaitMilliseconds)"))
+                return respond(
+                    .error(
+                        400, code: "invalid_request",
+                        message: "timeoutMs must be a whole number from 0 to \(Self.maxWaitMilliseconds)"))
             }
             timeoutMilliseconds = value
         }
@@ -197,7 +213,8 @@ public final class Gateway: HTTPHandler {
         var limit = Self.defaultPageSize
         if let text = request.query["limit"] {
             guard let value = Int(text), (1...Self.maxPageSize).contains(value) else {
-                return .error(400, code: "invalid_limit", message: "limit must be a whole number from 1 to \(Self.maxPageSize)")
+                return .error(
+                    400, code: "invalid_request", message: "limit must be a whole number from 1 to \(Self.maxPageSize)")
             }
             limit = value
         }
@@ -205,14 +222,14 @@ public final class Gateway: HTTPHandler {
         if let text = request.query["status"], !text.isEmpty {
             guard let value = JobStatus(rawValue: text) else {
                 let names = JobStatus.allCases.map(\.rawValue).joined(separator: ", ")
-                return .error(400, code: "invalid_status", message: "status must be one of \(names)")
+                return .error(400, code: "invalid_request", message: "status must be one of \(names)")
             }
             status = value
         }
         let operation = request.query["operation"].flatMap { $0.isEmpty ? nil : $0 }
         var cursor = request.query["cursor"].flatMap { $0.isEmpty ? nil : $0 }
         if let given = cursor, !JobID.isValidClientID(given) {
-            return .error(400, code: "invalid_cursor", message: "cursor must be a value returned as nextCursor")
+            return .error(400, code: "invalid_request", message: "cursor must be a value returned as nextCursor")
         }
 
         // Walk the index newest first; with filters, scan at most a bounded number of jobs per request.
@@ -224,8 +241,11 @@ public final class Gateway: HTTPHandler {
             while jobs.count < limit && scanned < scanBudget {
                 let start = cursor.map { "(\($0)" } ?? "+"
                 let page = max(limit - jobs.count, status == nil && operation == nil ? 0 : 100)
-                let ids = try client.commandBlocking(["ZRANGE", keyspace.jobIndex, start, "-", "BYLEX", "REV", "LIMIT", "0",
-                                                      String(page)]).array?.compactMap(\.string) ?? []
+                let ids =
+                    try client.commandBlocking([
+                        "ZRANGE", keyspace.jobIndex, start, "-", "BYLEX", "REV", "LIMIT", "0",
+                        String(page),
+                    ]).array?.compactMap(\.string) ?? []
                 if ids.isEmpty {
                     exhausted = true
                     break
@@ -255,9 +275,14 @@ public final class Gateway: HTTPHandler {
     private func operations() -> HTTPResponse {
         do {
             let entries = try catalog.all { () throws(RedisError) in try client.commandBlocking(catalog.loadCommand) }
-            return .json(200, ["operations": .array(entries.map {
-                ["name": .string($0.name), "description": .string($0.description)]
-            })])
+            return .json(
+                200,
+                [
+                    "operations": .array(
+                        entries.map {
+                            ["name": .string($0.name), "description": .string($0.description)]
+                        })
+                ])
         } catch {
             return redisFailure(error)
         }
@@ -267,10 +292,12 @@ public final class Gateway: HTTPHandler {
         do {
             try client.commandBlocking(["PING"])
             let following = watcher.isHealthy
-            return .json(following ? 200 : 503, [
-                "status": .string(following ? "ok" : "unavailable"), "redis": "up",
-                "eventStream": .string(following ? "following" : "not following"),
-            ])
+            return .json(
+                following ? 200 : 503,
+                [
+                    "status": .string(following ? "ok" : "unavailable"), "redis": "up",
+                    "eventStream": .string(following ? "following" : "not following"),
+                ])
         } catch {
             return .json(503, ["status": "unavailable", "redis": "down", "error": .string("\(error)")])
         }
@@ -299,5 +326,6 @@ public final class Gateway: HTTPHandler {
 }
 
 extension HTTPResponse {
-    static let methodNotAllowed = HTTPResponse.error(405, code: "method_not_allowed", message: "method not allowed on this route")
+    static let methodNotAllowed = HTTPResponse.error(
+        405, code: "method_not_allowed", message: "method not allowed on this route")
 }

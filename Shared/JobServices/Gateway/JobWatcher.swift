@@ -62,7 +62,9 @@ public final class JobWatcher: Sendable {
 
     /// Registers `action` to run once when `jobId` reaches a terminal status, or with `timedOut` true after
     /// `timeout`. Register before reading the job's status, so an end that happens in between is not missed.
-    public func wait(for jobId: String, timeout: Duration, action: @escaping @Sendable (_ timedOut: Bool) -> Void)
+    public func wait(
+        for jobId: String, timeout: Duration, action: @escaping @Sendable (_ timedOut: Bool) -> Void
+    )
         -> Waiter
     {
         let waiter = Waiter(jobId: jobId, action: action)
@@ -106,7 +108,9 @@ public final class JobWatcher: Sendable {
                     signalledReady = true
                     ready.signal()
                 }
-                let reply = try connection!.command(["XREAD", "COUNT", "1000", "BLOCK", "2000", "STREAMS", events, position!])
+                let reply = try connection!.command([
+                    "XREAD", "COUNT", "1000", "BLOCK", "2000", "STREAMS", events, position!,
+                ])
                 let entries = StreamEntry.entries(fromReadReply: reply)
                 guard let last = entries.last else { continue }
                 position = last.id

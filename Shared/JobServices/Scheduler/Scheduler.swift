@@ -26,8 +26,10 @@ public final class Scheduler: Sendable {
         self.metrics = metrics
         self.logger = Logger(service: "scheduler", level: configuration.logLevel)
         self.catalog = OperationCatalog(keyspace: configuration.keyspace)
-        metrics.describe("cncf_commands_scheduled_total", type: "counter", help: "Commands turned into scheduled tasks.")
-        metrics.describe("cncf_commands_rejected_total", type: "counter", help: "Command entries refused by validation.")
+        metrics.describe(
+            "cncf_commands_scheduled_total", type: "counter", help: "Commands turned into scheduled tasks.")
+        metrics.describe(
+            "cncf_commands_rejected_total", type: "counter", help: "Command entries refused by validation.")
         metrics.describe("cncf_redis_reconnects_total", type: "counter", help: "Reconnections to Redis.")
     }
 
@@ -62,8 +64,9 @@ public final class Scheduler: Sendable {
             do {
                 try handle(entries, on: try reader.connection())
             } catch {
-                logger.warning("batch failed; its entries stay pending and are read again",
-                               ["op": "schedule", "error": "\(error)"])
+                logger.warning(
+                    "batch failed; its entries stay pending and are read again",
+                    ["op": "schedule", "error": "\(error)"])
                 reader.reset()
             }
         }
@@ -83,12 +86,18 @@ public final class Scheduler: Sendable {
             case .success(let command):
                 let jobId = command.jobId ?? JobID.derived(fromStreamEntry: entry.id) ?? JobID.make()
                 let source = entry.fields["source"] == "http" ? "http" : "stream"
-                calls.append((
-                    keys: [keyspace.job(jobId), keyspace.jobIndex, keyspace.tasks, keyspace.events, keyspace.commands],
-                    arguments: [entry.id, Keyspace.schedulerGroup, now, jobId, command.operation,
-                                command.principal ?? (source == "http" ? "anonymous" : "unauthenticated"),
-                                command.mode.rawValue, command.input.encoded, source,
-                                entry.fields["input"] == nil ? "0" : "1"]))
+                calls.append(
+                    (
+                        keys: [
+                            keyspace.job(jobId), keyspace.jobIndex, keyspace.tasks, keyspace.events, keyspace.commands,
+                        ],
+                        arguments: [
+                            entry.id, Keyspace.schedulerGroup, now, jobId, command.operation,
+                            command.principal ?? (source == "http" ? "anonymous" : "unauthenticated"),
+                            command.mode.rawValue, command.input.encoded, source,
+                            entry.fields["input"] == nil ? "0" : "1",
+                        ]
+                    ))
                 scheduledEntries.append((entry, jobId))
             }
         }
@@ -104,8 +113,10 @@ public final class Scheduler: Sendable {
             case "skipped":
                 logger.debug("entry for a job already past accepted", ["op": "schedule", "job": jobId])
             case "conflict":
-                try reject(entry, CommandRejection(
-                    code: "job_exists", reason: "job \(jobId) already exists with another operation or input"),
+                try reject(
+                    entry,
+                    CommandRejection(
+                        code: "job_exists", reason: "job \(jobId) already exists with another operation or input"),
                     on: connection)
             default:
                 // A script error leaves the entry pending; it is read again after the next reconnect.
@@ -114,7 +125,9 @@ public final class Scheduler: Sendable {
         }
     }
 
-    private func validate(_ entry: StreamEntry, on connection: RedisConnection) -> Result<CommandSubmission, CommandRejection> {
+    private func validate(
+        _ entry: StreamEntry, on connection: RedisConnection
+    ) -> Result<CommandSubmission, CommandRejection> {
         guard !entry.fields.isEmpty else {
             return .failure(CommandRejection(code: "entry_deleted", reason: "the entry was deleted before it was read"))
         }
@@ -129,9 +142,10 @@ public final class Scheduler: Sendable {
                 try connection.command(catalog.loadCommand)
             }
             guard known else {
-                return .failure(CommandRejection(
-                    code: "unknown_operation",
-                    reason: "operation '\(command.operation)' is not registered by any worker"))
+                return .failure(
+                    CommandRejection(
+                        code: "unknown_operation",
+                        reason: "operation '\(command.operation)' is not registered by any worker"))
             }
         } catch {
             // Unreachable Redis is not the entry's fault: let the caller's write fail and retry the batch.
@@ -140,26 +154,36 @@ public final class Scheduler: Sendable {
         return .success(command)
     }
 
-    private func reject(_ entry: StreamEntry, _ rejection: CommandRejection, on connection: RedisConnection)
+    private func reject(
+        _ entry: StreamEntry, _ rejection: CommandRejection, on connection: RedisConnection
+    )
         throws(RedisError)
     {
         let keyspace = configuration.keyspace
         let now = String(Clock.milliseconds())
-        var rejected = ["XADD", keyspace.rejectedCommands, "*", "entryId", entry.id, "code", rejection.code,
-                        "reason", rejection.reason, "at", now]
+        var rejected = [
+            "XADD", keyspace.rejectedCommands, "*", "entryId", entry.id, "code", rejection.code,
+            "reason", rejection.reason, "at", now,
+        ]
         for key in entry.fields.keys.sorted() { rejected += ["original.\(key)", entry.fields[key]!] }
         let details = JSONValue.object([
             "entryId": .string(entry.id), "code": .string(rejection.code), "reason": .string(rejection.reason),
         ]).encoded
-        let event = ["XADD", keyspace.events, "*", "type", LifecycleEventType.commandRejected.rawValue,
-                     "jobId", entry.fields["jobId"] ?? "", "operation", entry.fields["operation"] ?? "",
-                     "principal", entry.fields["principal"] ?? "", "status", "rejected", "at", now, "details", details]
+        let event = [
+            "XADD", keyspace.events, "*", "type", LifecycleEventType.commandRejected.rawValue,
+            "jobId", entry.fields["jobId"] ?? "", "operation", entry.fields["operation"] ?? "",
+            "principal", entry.fields["principal"] ?? "", "status", "rejected", "at", now, "details", details,
+        ]
         let replies = try connection.pipeline([
             ["MULTI"], rejected, event, ["XACK", keyspace.commands, Keyspace.schedulerGroup, entry.id], ["EXEC"],
         ])
         _ = try replies[4].throwingServerError()
         metrics.increment("cncf_commands_rejected_total", ["code": rejection.code])
-        logger.notice("command entry rejected", ["op": "reject", "entry": entry.id, "code": rejection.code,
-                                                 "reason": rejection.reason])
+        logger.notice(
+            "command entry rejected",
+            [
+                "op": "reject", "entry": entry.id, "code": rejection.code,
+                "reason": rejection.reason,
+            ])
     }
 }

@@ -1,7 +1,7 @@
 import Dispatch
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Blocks the calling thread (the main thread of a service) until SIGTERM or SIGINT arrives, and returns the

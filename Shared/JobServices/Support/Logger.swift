@@ -1,7 +1,7 @@
 import JobModel
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Log levels, lowest first.

@@ -22,8 +22,10 @@ public final class Metrics: Sendable {
     }
 
     /// Upper bounds in seconds of every histogram's buckets.
-    public static let bucketBounds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-                                                2.5, 5, 10, 30, 60]
+    public static let bucketBounds: [Double] = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+        2.5, 5, 10, 30, 60,
+    ]
 
     private let state = Mutex(State())
 
@@ -47,8 +49,11 @@ public final class Metrics: Sendable {
     public func observe(_ name: String, _ labels: [String: String] = [:], seconds: Double) {
         let series = Series(name: name, labels: Self.render(labels))
         state.withLock { state in
-            var histogram = state.histograms[series] ?? Histogram(buckets: Array(repeating: 0, count: Self.bucketBounds.count))
-            for (index, bound) in Self.bucketBounds.enumerated() where seconds <= bound { histogram.buckets[index] += 1 }
+            var histogram =
+                state.histograms[series] ?? Histogram(buckets: Array(repeating: 0, count: Self.bucketBounds.count))
+            for (index, bound) in Self.bucketBounds.enumerated() where seconds <= bound {
+                histogram.buckets[index] += 1
+            }
             histogram.sum += seconds
             histogram.count += 1
             state.histograms[series] = histogram
@@ -72,13 +77,19 @@ public final class Metrics: Sendable {
             if let help = snapshot.help[name] {
                 output += "# HELP \(name) \(help.text)\n# TYPE \(name) \(help.type)\n"
             }
-            for (series, value) in snapshot.counters.filter({ $0.key.name == name }).sorted(by: { $0.key.labels < $1.key.labels }) {
+            for (series, value) in snapshot.counters.filter({ $0.key.name == name }).sorted(by: {
+                $0.key.labels < $1.key.labels
+            }) {
                 output += "\(name)\(Self.braced(series.labels)) \(Self.number(value))\n"
             }
-            for (series, value) in snapshot.gauges.filter({ $0.key.name == name }).sorted(by: { $0.key.labels < $1.key.labels }) {
+            for (series, value) in snapshot.gauges.filter({ $0.key.name == name }).sorted(by: {
+                $0.key.labels < $1.key.labels
+            }) {
                 output += "\(name)\(Self.braced(series.labels)) \(Self.number(value))\n"
             }
-            for (series, histogram) in snapshot.histograms.filter({ $0.key.name == name }).sorted(by: { $0.key.labels < $1.key.labels }) {
+            for (series, histogram) in snapshot.histograms.filter({ $0.key.name == name }).sorted(by: {
+                $0.key.labels < $1.key.labels
+            }) {
                 let prefix = series.labels.isEmpty ? "" : series.labels + ","
                 for (index, bound) in Self.bucketBounds.enumerated() {
                     output += "\(name)_bucket{\(prefix)le=\"\(bound)\"} \(histogram.buckets[index])\n"

@@ -3,7 +3,9 @@ import JobModel
 
 extension HTTPResponse {
     /// A JSON response.
-    public static func json(_ status: Int, _ value: JSONValue, headers: [(name: String, value: String)] = [])
+    public static func json(
+        _ status: Int, _ value: JSONValue, headers: [(name: String, value: String)] = []
+    )
         -> HTTPResponse
     {
         var text = value.encoded
@@ -33,7 +35,8 @@ public struct OperationsEndpoint: HTTPHandler {
             let (healthy, details) = isHealthy()
             responder.respond(.json(healthy ? 200 : 503, details))
         case ("GET", "/metrics"):
-            responder.respond(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4", text: metrics.prometheusText()))
+            responder.respond(
+                HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4", text: metrics.prometheusText()))
         default:
             responder.respond(.error(404, code: "not_found", message: "no route \(request.method) \(request.path)"))
         }
@@ -42,8 +45,10 @@ public struct OperationsEndpoint: HTTPHandler {
 
 extension OperationsEndpoint {
     /// Serves `/healthz` and `/metrics` on `METRICS_PORT`, or nothing when it is 0.
-    public static func serve(configuration: ServiceConfiguration, metrics: Metrics, service: String,
-                             isHealthy: @escaping @Sendable () -> Bool) throws -> HTTPServer? {
+    public static func serve(
+        configuration: ServiceConfiguration, metrics: Metrics, service: String,
+        isHealthy: @escaping @Sendable () -> Bool
+    ) throws -> HTTPServer? {
         guard configuration.metricsPort != 0 else { return nil }
         let endpoint = OperationsEndpoint(metrics: metrics) {
             let healthy = isHealthy()

@@ -2,7 +2,7 @@ import JobModel
 import RedisClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Settings every service reads from its environment, under the same names everywhere.
@@ -27,13 +27,16 @@ public struct ServiceConfiguration: Sendable {
     }
 
     /// Reads the environment; unset variables take their defaults.
-    public static func fromEnvironment(_ environment: [String: String] = currentEnvironment()) throws(Invalid)
+    public static func fromEnvironment(
+        _ environment: [String: String] = currentEnvironment()
+    ) throws(Invalid)
         -> ServiceConfiguration
     {
         func integer(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) throws(Invalid) -> Int {
             guard let text = environment[name], !text.isEmpty else { return fallback }
             guard let value = Int(text), range.contains(value) else {
-                throw Invalid(description: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                throw Invalid(
+                    description: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
             return value
         }
@@ -64,8 +67,10 @@ public struct ServiceConfiguration: Sendable {
 
     /// The settings worth logging at start, with credentials masked.
     public var summary: [String: String] {
-        ["redis": redis.description, "namespace": keyspace.namespace, "logLevel": "\(logLevel)",
-         "consumer": consumerName]
+        [
+            "redis": redis.description, "namespace": keyspace.namespace, "logLevel": "\(logLevel)",
+            "consumer": consumerName,
+        ]
     }
 
     public static func currentEnvironment() -> [String: String] {

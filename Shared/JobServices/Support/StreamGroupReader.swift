@@ -38,8 +38,10 @@ public final class StreamGroupReader {
     public var onReconnect: (() -> Void)?
     private var hasConnected = false
 
-    public init(configuration: RedisConfiguration, stream: String, group: String, consumer: String,
-                blockMilliseconds: Int = 2000, logger: Logger) {
+    public init(
+        configuration: RedisConfiguration, stream: String, group: String, consumer: String,
+        blockMilliseconds: Int = 2000, logger: Logger
+    ) {
         self.configuration = configuration
         self.stream = stream
         self.group = group
@@ -96,7 +98,8 @@ public final class StreamGroupReader {
         } catch {
             current = nil
             logger.warning("stream read failed; retrying", ["op": "read", "stream": stream, "error": "\(error)"])
-            Thread.sleep(forTimeInterval: Double(backoff.components.attoseconds) / 1e18 + Double(backoff.components.seconds))
+            Thread.sleep(
+                forTimeInterval: Double(backoff.components.attoseconds) / 1e18 + Double(backoff.components.seconds))
             backoff = min(backoff * 2, .seconds(2))
             return []
         }
@@ -114,7 +117,9 @@ public final class StreamGroupReader {
 extension RedisConnection {
     /// Runs one script many times in one pipeline: one `EVALSHA` per call, in order. Calls that meet `NOSCRIPT`
     /// are run again after loading the script. Error replies are returned in place.
-    public func evalScriptBatch(_ script: RedisScript, calls: [(keys: [String], arguments: [String])])
+    public func evalScriptBatch(
+        _ script: RedisScript, calls: [(keys: [String], arguments: [String])]
+    )
         throws(RedisError) -> [RedisValue]
     {
         guard !calls.isEmpty else { return [] }
@@ -124,7 +129,8 @@ extension RedisConnection {
             guard let digest else { throw .unexpectedReply("SCRIPT LOAD of \(script.name) returned no digest") }
             script.remember(digest: digest)
         }
-        var replies = try pipeline(calls.map { script.evalCommand(digest: digest!, keys: $0.keys, arguments: $0.arguments) })
+        var replies = try pipeline(
+            calls.map { script.evalCommand(digest: digest!, keys: $0.keys, arguments: $0.arguments) })
         let missing = replies.indices.filter { index in
             if case .error(let message) = replies[index] { return message.hasPrefix("NOSCRIPT") }
             return false
@@ -134,7 +140,10 @@ extension RedisConnection {
                 throw .unexpectedReply("SCRIPT LOAD of \(script.name) returned no digest")
             }
             script.remember(digest: reloaded)
-            let again = try pipeline(missing.map { script.evalCommand(digest: reloaded, keys: calls[$0].keys, arguments: calls[$0].arguments) })
+            let again = try pipeline(
+                missing.map {
+                    script.evalCommand(digest: reloaded, keys: calls[$0].keys, arguments: calls[$0].arguments)
+                })
             for (offset, index) in missing.enumerated() { replies[index] = again[offset] }
         }
         return replies

@@ -1,3 +1,4 @@
+import Dispatch
 import JobModel
 import Synchronization
 
@@ -118,8 +119,6 @@ final class CallTreeRecorder: Sendable {
         UInt64(DispatchTimeShim.uptimeNanoseconds())
     }
 }
-
-import Dispatch
 
 enum DispatchTimeShim {
     static func uptimeNanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }

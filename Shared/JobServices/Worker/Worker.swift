@@ -29,10 +29,12 @@ public final class Worker: Sendable {
         self.configuration = configuration
         self.registry = registry
         self.metrics = metrics
-        self.logger = Logger(service: "worker", level: configuration.logLevel, metadata: ["worker": configuration.consumerName])
+        self.logger = Logger(
+            service: "worker", level: configuration.logLevel, metadata: ["worker": configuration.consumerName])
         self.client = RedisClient(configuration: configuration.redis, name: "worker-redis")
         self.slots = DispatchSemaphore(value: configuration.workerConcurrency)
-        metrics.describe("cncf_jobs_finished_total", type: "counter", help: "Attempts finished, by operation and status.")
+        metrics.describe(
+            "cncf_jobs_finished_total", type: "counter", help: "Attempts finished, by operation and status.")
         metrics.describe("cncf_task_duration_seconds", type: "histogram", help: "Time an operation ran, by operation.")
         metrics.describe("cncf_tasks_in_flight", type: "gauge", help: "Tasks this worker is running now.")
         metrics.describe("cncf_redis_reconnects_total", type: "counter", help: "Reconnections to Redis.")
@@ -42,10 +44,12 @@ public final class Worker: Sendable {
 
     /// Registers the hosted operations in Redis and starts reading tasks.
     public func start() async throws(RedisError) {
-        logger.info("worker starting", configuration.summary.merging([
-            "op": "start", "concurrency": String(configuration.workerConcurrency),
-            "operations": registry.operations.keys.sorted().joined(separator: ","),
-        ]) { $1 })
+        logger.info(
+            "worker starting",
+            configuration.summary.merging([
+                "op": "start", "concurrency": String(configuration.workerConcurrency),
+                "operations": registry.operations.keys.sorted().joined(separator: ","),
+            ]) { $1 })
         try await registerOperations()
         let thread = Thread { [self] in readLoop() }
         thread.name = "worker-reader"
@@ -124,11 +128,15 @@ public final class Worker: Sendable {
         }
         let logger = self.logger.with(["job": jobId, "task": entry.id])
 
-        guard let started = await retrying("start", logger: logger, { () async throws(RedisError) -> RedisValue in
-            try await self.client.evalScript(
-                JobScripts.start, keys: [keyspace.job(jobId), keyspace.events],
-                arguments: [self.configuration.consumerName, String(Clock.milliseconds()), entry.id])
-        }) else { return }
+        guard
+            let started = await retrying(
+                "start", logger: logger,
+                { () async throws(RedisError) -> RedisValue in
+                    try await self.client.evalScript(
+                        JobScripts.start, keys: [keyspace.job(jobId), keyspace.events],
+                        arguments: [self.configuration.consumerName, String(Clock.milliseconds()), entry.id])
+                })
+        else { return }
         guard let fields = started.array, fields.first?.string == "run", fields.count >= 5,
             let attempt = fields[1].int, let inputText = fields[2].string, let operationName = fields[3].string
         else {
@@ -154,8 +162,10 @@ public final class Worker: Sendable {
                 outcome = .failure(JobError(code: "operation_error", message: "\(error)", action: .escalate))
             }
         } else {
-            outcome = .failure(JobError(
-                code: "unknown_operation", message: "this worker does not host \(operationName)", action: .escalate))
+            outcome = .failure(
+                JobError(
+                    code: "unknown_operation", message: "this worker does not host \(operationName)", action: .escalate)
+            )
         }
         let elapsed = clock.now - began
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -183,20 +193,27 @@ public final class Worker: Sendable {
         ]).encoded
         let callTree = context.calls.tree(rootOutcome: status == .succeeded ? "ok" : "error").encoded
 
-        let finishArguments = [entry.id, Keyspace.workerGroup, String(attempt), status.rawValue,
-                               String(Clock.milliseconds()), result, summary, errorCode, errorMessage, errorAction,
-                               diagnostics, callTree, JSONValue.object(details).encoded]
-        guard let finished = await retrying("finish", logger: logger, { () async throws(RedisError) -> RedisValue in
-            try await self.client.evalScript(
-                JobScripts.finish, keys: [keyspace.job(jobId), keyspace.events, keyspace.tasks],
-                arguments: finishArguments)
-        }) else { return }
+        let finishArguments = [
+            entry.id, Keyspace.workerGroup, String(attempt), status.rawValue,
+            String(Clock.milliseconds()), result, summary, errorCode, errorMessage, errorAction,
+            diagnostics, callTree, JSONValue.object(details).encoded,
+        ]
+        guard
+            let finished = await retrying(
+                "finish", logger: logger,
+                { () async throws(RedisError) -> RedisValue in
+                    try await self.client.evalScript(
+                        JobScripts.finish, keys: [keyspace.job(jobId), keyspace.events, keyspace.tasks],
+                        arguments: finishArguments)
+                })
+        else { return }
         if finished.array?.first?.string == "done" {
             metrics.increment("cncf_jobs_finished_total", ["operation": operationName, "status": status.rawValue])
             metrics.observe("cncf_task_duration_seconds", ["operation": operationName], seconds: seconds)
             logger.debug("attempt finished", ["op": operationName, "status": status.rawValue])
         } else {
-            logger.notice("commit refused: the attempt no longer holds its lease", ["op": operationName, "reply": "\(finished)"])
+            logger.notice(
+                "commit refused: the attempt no longer holds its lease", ["op": operationName, "reply": "\(finished)"])
         }
     }
 
@@ -208,7 +225,9 @@ public final class Worker: Sendable {
 
     /// Runs a Redis step until it gets through, backing off while Redis is unreachable. Gives up (returning
     /// `nil`) on a server error or when the worker stops; the task entry then stays pending to be run again.
-    private func retrying(_ step: String, logger: Logger, _ body: @Sendable () async throws(RedisError) -> RedisValue)
+    private func retrying(
+        _ step: String, logger: Logger, _ body: @Sendable () async throws(RedisError) -> RedisValue
+    )
         async -> RedisValue?
     {
         var delay = Duration.milliseconds(50)
