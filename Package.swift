@@ -38,6 +38,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OrdersComponent", dependencies: ["JobModel", "JobServices"], path: "Shared/OrdersComponent",
+            swiftSettings: swiftSettings),
+        .target(
             name: "DemoComponent", dependencies: ["JobModel", "JobServices"], path: "Shared/DemoComponent",
             swiftSettings: swiftSettings),
         .executableTarget(
@@ -48,7 +51,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "cncf-worker",
-            dependencies: ["JobServices", "DemoComponent"],
+            dependencies: ["JobServices", "DemoComponent", "OrdersComponent"],
             path: "Services/cncf-worker",
             swiftSettings: swiftSettings
         ),

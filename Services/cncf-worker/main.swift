@@ -1,6 +1,7 @@
 import DemoComponent
 import HTTPServer
 import JobServices
+import OrdersComponent
 
 #if canImport(Glibc)
     import Glibc
@@ -16,6 +17,7 @@ do {
 
 var registry = OperationRegistry()
 DemoComponent.register(into: &registry)
+OrdersComponent.register(into: &registry)
 
 let worker = Worker(configuration: configuration, registry: registry)
 do {

@@ -8,5 +8,21 @@ public enum DemoComponent {
         registry.register(EchoOperation())
         registry.register(SleepOperation())
         registry.register(FailOperation())
+        registry.register(IncrementOperation())
+    }
+}
+
+extension JobError {
+    /// The error of an input the caller has to correct: code `invalid_input`, action `fixInput`.
+    static func invalidInput(_ message: String) -> JobError {
+        JobError(code: "invalid_input", message: message, action: .fixInput)
+    }
+}
+
+extension JSONValue {
+    /// The value as an error message quotes it: its JSON text when short, otherwise its type.
+    var quotedInError: String {
+        let text = encoded
+        return text.count <= 40 ? text : "a long \(typeName)"
     }
 }

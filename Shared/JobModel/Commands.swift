@@ -6,24 +6,29 @@ public struct CommandSubmission: Sendable, Equatable {
     /// An id chosen by the client; otherwise job management makes one.
     public var jobId: String?
     public var principal: String?
+    /// Attempts allowed before the job fails for good; `nil` takes the operation's retry policy.
+    public var maxAttempts: Int?
+    /// Do not start before this time (milliseconds since the epoch).
+    public var runAt: UInt64?
+    /// Repeating a submission with the same key returns the first job instead of running the work again.
+    public var idempotencyKey: String?
+    /// How long a synchronous caller waits (sync, jobSync, jobSyncWithAsyncCont), in milliseconds.
+    public var timeoutMilliseconds: Int?
 
     public init(
         operation: String, input: JSONValue = .object([:]), mode: ExecutionMode = .jobAsync,
-        jobId: String? = nil, principal: String? = nil
+        jobId: String? = nil, principal: String? = nil, maxAttempts: Int? = nil, runAt: UInt64? = nil,
+        idempotencyKey: String? = nil, timeoutMilliseconds: Int? = nil
     ) {
         self.operation = operation
         self.input = input
         self.mode = mode
         self.jobId = jobId
         self.principal = principal
-    }
-
-    /// The fields of the command stream entry for this command.
-    public func streamFields(source: String) -> [String] {
-        var fields = ["operation", operation, "input", input.encoded, "mode", mode.rawValue, "source", source]
-        if let jobId { fields += ["jobId", jobId] }
-        if let principal { fields += ["principal", principal] }
-        return fields
+        self.maxAttempts = maxAttempts
+        self.runAt = runAt
+        self.idempotencyKey = idempotencyKey
+        self.timeoutMilliseconds = timeoutMilliseconds
     }
 }
 
@@ -43,8 +48,17 @@ public enum CommandValidation {
     public static let maxOperationLength = 128
     public static let maxPrincipalLength = 256
     public static let maxInputBytes = 1 << 20
+    public static let maxAttemptsLimit = 100
+    public static let maxIdempotencyKeyLength = 200
+    /// How far ahead `runAt` may be: one year.
+    public static let maxScheduleAheadMilliseconds: UInt64 = 366 * 24 * 3600 * 1000
+    /// Default and longest wait of a synchronous caller.
+    public static let defaultSyncTimeoutMilliseconds = 10_000
+    public static let maxSyncTimeoutMilliseconds = 60_000
     /// The execution modes this deployment runs.
-    public static let supportedModes: Set<ExecutionMode> = [.jobAsync]
+    public static let supportedModes: Set<ExecutionMode> = Set(ExecutionMode.allCases)
+    /// The modes a stream producer may ask for: nobody waits on the stream for a synchronous answer.
+    public static let streamModes: Set<ExecutionMode> = [.jobAsync]
 
     /// Checks an operation name: two or more dot-separated parts of letters, digits, `_` and `-`, each starting
     /// with a letter, e.g. `demo.echo`.
@@ -66,13 +80,16 @@ public enum CommandValidation {
         guard wellFormed else {
             throw CommandRejection(
                 code: "invalid_operation",
-                reason:
-                    "operation '\(name.prefix(64))' is not of the form component.operation (letters, digits, _ and -)")
+                reason: "operation '\(name.prefix(64))' is not of the form component.operation (letters, digits, _, -)")
         }
     }
 
     /// Reads a command from a command-stream entry's fields.
-    public static func parse(streamFields fields: [String: String]) throws(CommandRejection) -> CommandSubmission {
+    public static func parse(
+        streamFields fields: [String: String], now: UInt64 = Clock.milliseconds()
+    )
+        throws(CommandRejection) -> CommandSubmission
+    {
         guard let operation = fields["operation"] else {
             throw CommandRejection(code: "missing_operation", reason: "the entry has no 'operation' field")
         }
@@ -88,18 +105,33 @@ public enum CommandValidation {
                 throw CommandRejection(code: "invalid_json", reason: "field 'input': \(error)")
             }
         }
+        let mode = try mode(fields["mode"])
+        guard streamModes.contains(mode) else {
+            throw CommandRejection(
+                code: "unsupported_mode", reason: "mode '\(mode.rawValue)' needs a waiting caller; use the HTTP API")
+        }
         return CommandSubmission(
-            operation: operation, input: input, mode: try mode(fields["mode"]),
-            jobId: try jobId(fields["jobId"]), principal: try principal(fields["principal"]))
+            operation: operation, input: input, mode: mode, jobId: try jobId(fields["jobId"]),
+            principal: try principal(fields["principal"]),
+            maxAttempts: try maxAttempts(fields["maxAttempts"].map { Int($0) ?? -1 }),
+            runAt: try runAt(fields["runAt"], now: now),
+            idempotencyKey: try idempotencyKey(fields["idempotencyKey"]))
     }
 
     /// Reads a command from the JSON body of `POST /v1/commands`.
-    public static func parse(body: JSONValue) throws(CommandRejection) -> CommandSubmission {
+    public static func parse(
+        body: JSONValue, now: UInt64 = Clock.milliseconds()
+    ) throws(CommandRejection)
+        -> CommandSubmission
+    {
         guard case .object(let members) = body else {
             throw CommandRejection(
                 code: "invalid_request", reason: "the body must be a JSON object, not \(body.typeName)")
         }
-        let known: Set<String> = ["operation", "input", "mode", "jobId", "principal"]
+        let known: Set<String> = [
+            "operation", "input", "mode", "jobId", "principal", "maxAttempts", "runAt",
+            "timeoutMs", "idempotencyKey",
+        ]
         if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
             throw CommandRejection(code: "invalid_request", reason: "unknown field '\(unknown.prefix(64))'")
         }
@@ -111,10 +143,56 @@ public enum CommandValidation {
                 code: "invalid_request", reason: "'operation' must be a string, not \(operationValue.typeName)")
         }
         try checkOperationName(operation)
+        let mode = try mode(try optionalString(members, "mode"))
+        var timeout: Int?
+        if let value = members["timeoutMs"], value != .null {
+            guard let number = value.intValue, (0...maxSyncTimeoutMilliseconds).contains(number) else {
+                throw CommandRejection(
+                    code: "invalid_request",
+                    reason: "'timeoutMs' must be a whole number from 0 to \(maxSyncTimeoutMilliseconds)")
+            }
+            timeout = number
+        }
+        var attempts: Int?
+        if let value = members["maxAttempts"], value != .null {
+            guard let number = value.intValue else {
+                throw CommandRejection(code: "invalid_request", reason: "'maxAttempts' must be a whole number")
+            }
+            attempts = try maxAttempts(number)
+        }
+        var start: UInt64?
+        if let value = members["runAt"], value != .null {
+            if let number = value.intValue, number >= 0 {
+                start = try runAt(String(number), now: now)
+            } else if let text = value.stringValue {
+                start = try runAt(text, now: now)
+            } else {
+                throw CommandRejection(
+                    code: "invalid_request", reason: "'runAt' must be milliseconds since the epoch or an RFC 3339 time")
+            }
+        }
+        if start != nil && mode != .jobAsync {
+            throw CommandRejection(code: "invalid_request", reason: "'runAt' needs mode jobAsync")
+        }
         return CommandSubmission(
-            operation: operation, input: members["input"] ?? .object([:]),
-            mode: try mode(try optionalString(members, "mode")), jobId: try jobId(try optionalString(members, "jobId")),
-            principal: try principal(try optionalString(members, "principal")))
+            operation: operation, input: members["input"] ?? .object([:]), mode: mode,
+            jobId: try jobId(try optionalString(members, "jobId")),
+            principal: try principal(try optionalString(members, "principal")), maxAttempts: attempts, runAt: start,
+            idempotencyKey: try idempotencyKey(try optionalString(members, "idempotencyKey")),
+            timeoutMilliseconds: timeout)
+    }
+
+    /// Checks an `Idempotency-Key` value: 1 to 200 printable ASCII characters.
+    public static func idempotencyKey(_ text: String?) throws(CommandRejection) -> String? {
+        guard let text else { return nil }
+        guard (1...maxIdempotencyKeyLength).contains(text.utf8.count),
+            text.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
+        else {
+            throw CommandRejection(
+                code: "invalid_idempotency_key",
+                reason: "the idempotency key must be 1 to \(maxIdempotencyKeyLength) printable ASCII characters")
+        }
+        return text
     }
 
     private static func optionalString(
@@ -136,10 +214,31 @@ public enum CommandValidation {
             throw CommandRejection(code: "invalid_mode", reason: "mode '\(text.prefix(64))' is not one of \(names)")
         }
         guard supportedModes.contains(mode) else {
-            throw CommandRejection(
-                code: "unsupported_mode", reason: "mode '\(text)' is not supported yet; use jobAsync")
+            throw CommandRejection(code: "unsupported_mode", reason: "mode '\(text)' is not supported")
         }
         return mode
+    }
+
+    private static func maxAttempts(_ value: Int?) throws(CommandRejection) -> Int? {
+        guard let value else { return nil }
+        guard (1...maxAttemptsLimit).contains(value) else {
+            throw CommandRejection(
+                code: "invalid_max_attempts", reason: "maxAttempts must be a whole number from 1 to \(maxAttemptsLimit)"
+            )
+        }
+        return value
+    }
+
+    private static func runAt(_ text: String?, now: UInt64) throws(CommandRejection) -> UInt64? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let time = UInt64(text) ?? Clock.parseRFC3339(text) else {
+            throw CommandRejection(
+                code: "invalid_run_at", reason: "runAt must be milliseconds since the epoch or an RFC 3339 UTC time")
+        }
+        guard time <= now + maxScheduleAheadMilliseconds else {
+            throw CommandRejection(code: "invalid_run_at", reason: "runAt is more than a year ahead")
+        }
+        return time
     }
 
     private static func jobId(_ text: String?) throws(CommandRejection) -> String? {

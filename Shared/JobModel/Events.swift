@@ -1,4 +1,5 @@
-/// The kinds of entries on the event stream.
+/// The kinds of lifecycle entries on the event stream. Domain events published by operations share the stream
+/// under their own type names (e.g. `order.placed`).
 public enum LifecycleEventType: String, Sendable, CaseIterable {
     case jobAccepted = "job.accepted"
     case jobScheduled = "job.scheduled"
@@ -6,9 +7,20 @@ public enum LifecycleEventType: String, Sendable, CaseIterable {
     case jobSucceeded = "job.succeeded"
     case jobFailed = "job.failed"
     case jobCancelled = "job.cancelled"
+    case jobRetryScheduled = "job.retry_scheduled"
+    case jobCancelRequested = "job.cancel_requested"
+    case jobRetried = "job.retried"
+    /// Every task of the job, continuations included, has finished.
+    case jobSettled = "job.settled"
+    case taskRunning = "task.running"
+    case taskSucceeded = "task.succeeded"
+    case taskFailed = "task.failed"
+    case taskCancelled = "task.cancelled"
+    case taskRetryScheduled = "task.retry_scheduled"
+    case taskRetried = "task.retried"
     case commandRejected = "command.rejected"
 
-    /// The event that records a move into `status`.
+    /// The event that records a job's move into `status`.
     public init(enteredStatus status: JobStatus) {
         switch status {
         case .accepted: self = .jobAccepted
@@ -27,18 +39,21 @@ public struct LifecycleEvent: Sendable, Equatable {
     public var eventId: String
     public var type: String
     public var jobId: String
+    /// The task the event concerns or was published by; empty for job-level events.
+    public var taskId: String
     public var operation: String
     public var principal: String
     public var status: String
     /// Milliseconds since the Unix epoch.
     public var at: UInt64
-    /// JSON text with event-specific details, or empty.
+    /// JSON text with event-specific details (the payload of a domain event), or empty.
     public var details: String
 
     public init(eventId: String, fields: [String: String]) {
         self.eventId = eventId
         type = fields["type"] ?? "unknown"
         jobId = fields["jobId"] ?? ""
+        taskId = fields["taskId"] ?? ""
         operation = fields["operation"] ?? ""
         principal = fields["principal"] ?? ""
         status = fields["status"] ?? ""
@@ -54,9 +69,11 @@ public struct LifecycleEvent: Sendable, Equatable {
 
     /// The fields of the audit-trail entry recording this event.
     public var auditFields: [String] {
-        [
+        var fields = [
             "at", String(at), "type", type, "jobId", jobId, "operation", operation, "principal", principal,
             "status", status, "details", details, "eventId", eventId,
         ]
+        if !taskId.isEmpty { fields += ["taskId", taskId] }
+        return fields
     }
 }

@@ -28,6 +28,22 @@ public struct Job: Sendable, Equatable {
     public var worker: String?
     /// `http` for the gateway, `stream` for entries written straight onto the command stream.
     public var source: String
+    /// Attempts allowed before the job fails for good.
+    public var maxAttempts: Int
+    /// One entry per finished attempt: attempt, worker, startedAt, endedAt, outcome and error.
+    public var attempts: [JSONValue]
+    /// When a delayed job or a retry is due (milliseconds since the epoch).
+    public var runAt: UInt64?
+    /// Why the job ended as it did, when that needs saying (attempts exhausted, not retried, worker crashed).
+    public var conclusion: String?
+    /// The reason of a cancellation asked for while the job runs.
+    public var cancelRequested: String?
+    /// Subscriber tasks created for the job, and how many of them have finished.
+    public var tasksTotal: Int
+    public var tasksFinished: Int
+
+    /// True once the primary work and every continuation task have finished.
+    public var settled: Bool { status.isTerminal && tasksFinished >= tasksTotal }
 
     public init(
         id: String, operation: String, principal: String, mode: ExecutionMode = .jobAsync,
@@ -43,6 +59,10 @@ public struct Job: Sendable, Equatable {
         self.retryCount = 0
         self.attempt = 0
         self.source = source
+        self.maxAttempts = 1
+        self.attempts = []
+        self.tasksTotal = 0
+        self.tasksFinished = 0
     }
 
     /// Reads a job from the fields of its Redis hash; `nil` when required fields are missing.
@@ -72,6 +92,20 @@ public struct Job: Sendable, Equatable {
         cancellationReason = Self.text(fields["cancellationReason"])
         callTree = Self.json(fields["callTree"])
         worker = Self.text(fields["worker"])
+        maxAttempts = fields["maxAttempts"].flatMap(Int.init) ?? 1
+        attempts = Self.attemptList(fields["attempts"])
+        runAt = fields["runAt"].flatMap(UInt64.init)
+        conclusion = Self.text(fields["conclusion"])
+        cancelRequested = Self.text(fields["cancelRequested"])
+        tasksTotal = fields["tasksTotal"].flatMap(Int.init) ?? 0
+        tasksFinished = fields["tasksDone"].flatMap(Int.init) ?? 0
+        if resultSummary == nil, let result { resultSummary = Self.summary(of: result) }
+    }
+
+    /// Reads the attempt history, stored as JSON objects joined by commas so a script can append cheaply.
+    static func attemptList(_ text: String?) -> [JSONValue] {
+        guard let text, !text.isEmpty else { return [] }
+        return (try? JSONValue.parse("[" + text + "]", depthLimit: 16))?.arrayValue ?? []
     }
 
     /// The job as the HTTP API shows it.
@@ -102,6 +136,16 @@ public struct Job: Sendable, Equatable {
             "callTree": callTree ?? .null,
             "worker": optional(worker),
             "source": .string(source),
+            "maxAttempts": .int(maxAttempts),
+            "attempts": .array(attempts),
+            "runAt": time(runAt),
+            "conclusion": optional(conclusion),
+            "cancelRequested": optional(cancelRequested),
+            "tasks": [
+                "total": .int(tasksTotal + 1), "continuations": .int(tasksTotal),
+                "continuationsFinished": .int(tasksFinished),
+            ],
+            "settled": .bool(settled),
         ])
     }
 

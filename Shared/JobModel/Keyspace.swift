@@ -12,6 +12,33 @@ public struct Keyspace: Sendable, Equatable {
     /// The hash of one job.
     public func job(_ id: String) -> String { "\(namespace):job:\(id)" }
 
+    /// The hash of one subscriber task.
+    public func task(_ id: String) -> String { "\(namespace):task:\(id)" }
+
+    /// The ids of a job's subscriber tasks.
+    public func jobTasks(_ jobId: String) -> String { "\(namespace):job:\(jobId):tasks" }
+
+    /// Remembers the job of an idempotency key.
+    public func idempotency(_ key: String) -> String { "\(namespace):idem:\(key)" }
+
+    /// Replies to one gateway instance's synchronous requests.
+    public func replies(_ gatewayId: String) -> String { "\(namespace):replies:\(gatewayId)" }
+
+    /// Event type → async subscribers, written by workers.
+    public var subscriptions: String { "\(namespace):subscriptions" }
+
+    /// Work waiting for its time: retries with backoff and delayed starts; score = due time in milliseconds.
+    public var due: String { "\(namespace):due" }
+
+    /// Tasks whose attempts ran out.
+    public var deadLetters: String { "\(namespace):tasks:dead" }
+
+    /// Worker heartbeats: consumer name → JSON.
+    public var workers: String { "\(namespace):workers" }
+
+    /// Pub/sub channel on which cancellations of running jobs are announced to workers.
+    public var cancelChannel: String { "\(namespace):cancel" }
+
     /// Every job id, ordered by id (and so by acceptance time).
     public var jobIndex: String { "\(namespace):jobs" }
 
@@ -39,4 +66,7 @@ public struct Keyspace: Sendable, Equatable {
     public static let workerGroup = "workers"
     /// Consumer group of the audit service on `events`.
     public static let auditGroup = "audit"
+
+    /// The consumer group on `events` through which an async subscriber receives its events.
+    public static func subscriberGroup(_ subscriber: String) -> String { "sub:\(subscriber)" }
 }

@@ -87,6 +87,15 @@ public final class RedisConnection {
         return replies
     }
 
+    /// Waits for the next reply that arrives without a request, such as a pub/sub message after `SUBSCRIBE`.
+    public func nextPushedReply() throws(RedisError) -> RedisValue {
+        guard !isBroken else { throw .connection("connection is broken") }
+        var reply: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &reply) == REDIS_OK, let reply else { throw brokenConnectionError() }
+        defer { freeReplyObject(reply) }
+        return Self.value(of: reply.assumingMemoryBound(to: redisReply.self))
+    }
+
     /// Runs a Lua script by its SHA-1, loading it first when the server does not know it.
     public func evalScript(
         _ script: RedisScript, keys: [String], arguments: [String]

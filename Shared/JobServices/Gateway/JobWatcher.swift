@@ -6,8 +6,8 @@ import Synchronization
 /// Wakes callers waiting for jobs to finish, by following the event stream.
 ///
 /// One dedicated thread tails the event stream with a blocking `XREAD` from where it last was (across
-/// reconnects, so no event is skipped) and fires the waiters of every job that reaches a terminal status.
-/// Nothing polls the job hashes.
+/// reconnects, so no event is skipped) and fires the waiters of every job that reaches a terminal status or
+/// settles. Nothing polls the job hashes.
 public final class JobWatcher: Sendable {
     /// One caller waiting for one job; fires at most once.
     public final class Waiter: Sendable {
@@ -127,7 +127,7 @@ public final class JobWatcher: Sendable {
     private func notify(_ entries: [StreamEntry]) {
         let terminalTypes: Set<String> = [
             LifecycleEventType.jobSucceeded.rawValue, LifecycleEventType.jobFailed.rawValue,
-            LifecycleEventType.jobCancelled.rawValue,
+            LifecycleEventType.jobCancelled.rawValue, LifecycleEventType.jobSettled.rawValue,
         ]
         var finished: [Waiter] = []
         waiters.withLock { waiters in

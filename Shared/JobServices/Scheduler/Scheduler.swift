@@ -12,10 +12,10 @@ import Synchronization
 public final class Scheduler: Sendable {
     public let configuration: ServiceConfiguration
     public let metrics: Metrics
-    private let logger: Logger
+    let logger: Logger
     private let catalog: OperationCatalog
-    private let stopping = Atomic<Bool>(false)
-    private let stopped = DispatchSemaphore(value: 0)
+    let stopping = Atomic<Bool>(false)
+    let loopsRunning = Atomic<Int>(0)
     private let healthy = Atomic<Bool>(false)
 
     /// How many entries one read takes.
@@ -36,18 +36,27 @@ public final class Scheduler: Sendable {
     /// Whether the scheduler is connected and reading.
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
 
-    /// Starts the scheduling thread.
+    /// Starts the scheduling threads: commands, due work, reclaiming and housekeeping.
     public func start() {
         logger.info("scheduler starting", configuration.summary.merging(["op": "start"]) { $1 })
-        let thread = Thread { [self] in run() }
-        thread.name = "scheduler"
-        thread.start()
+        for (name, loop) in [
+            ("scheduler-commands", run), ("scheduler-due", promoteDueWork),
+            ("scheduler-reclaim", reclaimAbandonedWork), ("scheduler-housekeeping", keepHouse),
+        ] {
+            loopsRunning.add(1, ordering: .relaxed)
+            let thread = Thread { [self] in
+                loop()
+                loopsRunning.subtract(1, ordering: .relaxed)
+            }
+            thread.name = name
+            thread.start()
+        }
     }
 
-    /// Stops reading after the current batch and waits for the thread to end.
+    /// Stops after the current batches and waits for the threads to end.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
-        stopped.wait()
+        while loopsRunning.load(ordering: .relaxed) > 0 { Thread.sleep(forTimeInterval: 0.01) }
         logger.info("scheduler stopped", ["op": "stop"])
     }
 
@@ -70,7 +79,6 @@ public final class Scheduler: Sendable {
                 reader.reset()
             }
         }
-        stopped.signal()
     }
 
     private func handle(_ entries: [StreamEntry], on connection: RedisConnection) throws(RedisError) {
@@ -83,19 +91,23 @@ public final class Scheduler: Sendable {
             switch validate(entry, on: connection) {
             case .failure(let rejection):
                 try reject(entry, rejection, on: connection)
-            case .success(let command):
+            case .success(let (command, maxAttempts)):
                 let jobId = command.jobId ?? JobID.derived(fromStreamEntry: entry.id) ?? JobID.make()
                 let source = entry.fields["source"] == "http" ? "http" : "stream"
+                let idempotency = command.idempotencyKey.map { keyspace.idempotency($0) } ?? keyspace.idempotency("-")
                 calls.append(
                     (
                         keys: [
                             keyspace.job(jobId), keyspace.jobIndex, keyspace.tasks, keyspace.events, keyspace.commands,
+                            keyspace.due, idempotency,
                         ],
                         arguments: [
                             entry.id, Keyspace.schedulerGroup, now, jobId, command.operation,
                             command.principal ?? (source == "http" ? "anonymous" : "unauthenticated"),
                             command.mode.rawValue, command.input.encoded, source,
-                            entry.fields["input"] == nil ? "0" : "1",
+                            entry.fields["input"] == nil ? "0" : "1", String(command.maxAttempts ?? maxAttempts),
+                            command.runAt.map(String.init) ?? "", command.idempotencyKey ?? "",
+                            String(configuration.retentionSeconds),
                         ]
                     ))
                 scheduledEntries.append((entry, jobId))
@@ -112,6 +124,8 @@ public final class Scheduler: Sendable {
                 logger.debug("job scheduled", ["op": "schedule", "job": jobId])
             case "skipped":
                 logger.debug("entry for a job already past accepted", ["op": "schedule", "job": jobId])
+            case "duplicate":
+                logger.debug("entry repeats an idempotency key", ["op": "schedule", "job": jobId])
             case "conflict":
                 try reject(
                     entry,
@@ -125,9 +139,12 @@ public final class Scheduler: Sendable {
         }
     }
 
+    /// Checks an entry and finds its operation's default number of attempts.
     private func validate(
         _ entry: StreamEntry, on connection: RedisConnection
-    ) -> Result<CommandSubmission, CommandRejection> {
+    )
+        -> Result<(CommandSubmission, Int), CommandRejection>
+    {
         guard !entry.fields.isEmpty else {
             return .failure(CommandRejection(code: "entry_deleted", reason: "the entry was deleted before it was read"))
         }
@@ -138,20 +155,23 @@ public final class Scheduler: Sendable {
             return .failure(error)
         }
         do {
-            let known = try catalog.contains(command.operation) { () throws(RedisError) in
-                try connection.command(catalog.loadCommand)
-            }
-            guard known else {
+            guard
+                let operation = try catalog.entry(
+                    command.operation,
+                    load: { () throws(RedisError) in
+                        try connection.command(catalog.loadCommand)
+                    })
+            else {
                 return .failure(
                     CommandRejection(
                         code: "unknown_operation",
                         reason: "operation '\(command.operation)' is not registered by any worker"))
             }
+            return .success((command, operation.maxAttempts))
         } catch {
-            // Unreachable Redis is not the entry's fault: let the caller's write fail and retry the batch.
-            return .success(command)
+            // Unreachable Redis is not the entry's fault: the batch's writes fail too and the entry is read again.
+            return .success((command, RetryPolicy.standard.maxAttempts))
         }
-        return .success(command)
     }
 
     private func reject(

@@ -1,64 +1,114 @@
 import JobModel
 import RedisClient
 
-/// The Lua scripts through which every service changes a job. Each one checks the transition against
-/// `JobTransitions` (embedded into the script text), writes the job, appends its lifecycle event and, where a
-/// stream entry was being handled, acknowledges it, all in one atomic step.
+/// The Lua scripts through which every service changes jobs and tasks.
+///
+/// Each script checks its transition against `JobTransitions` (embedded into the script text), writes the
+/// record, appends the lifecycle event and, where a stream entry was being handled, acknowledges it, all in one
+/// atomic step. A task record is the job hash itself for a job's primary task, or a task hash for a subscriber
+/// task; scripts that act on tasks take both, with `kind` saying which.
 public enum JobScripts {
-    /// Shared by every script: the transition table and the event writer.
+    /// Shared by every script: the transition table and small helpers.
     static let prelude =
         JobTransitions.luaTable + """
 
-            local function emit(events, kind, id, operation, principal, status, at, details)
-              redis.call('XADD', events, '*', 'type', kind, 'jobId', id, 'operation', operation,
+            local function emit(events, kind, id, task, operation, principal, status, at, details)
+              redis.call('XADD', events, '*', 'type', kind, 'jobId', id, 'taskId', task, 'operation', operation,
                 'principal', principal, 'status', status, 'at', at, 'details', details)
             end
             local function is_terminal(status)
               return status == 'succeeded' or status == 'failed' or status == 'cancelled'
             end
+            local function append_attempt(key, record)
+              local current = redis.call('HGET', key, 'attempts')
+              if current and current ~= '' then record = current .. ',' .. record end
+              redis.call('HSET', key, 'attempts', record)
+            end
+            local function create_job(job, index, id, operation, principal, mode, input, now, source, attempts, run_at, idem)
+              redis.call('HSET', job, 'id', id, 'operation', operation, 'principal', principal, 'mode', mode,
+                'status', 'accepted', 'acceptedAt', now, 'input', input, 'retryCount', '0', 'attempt', '0',
+                'maxAttempts', attempts, 'attemptBudget', attempts, 'source', source)
+              if run_at ~= '' and run_at ~= '0' then redis.call('HSET', job, 'runAt', run_at) end
+              if idem ~= '' then redis.call('HSET', job, 'idempotencyKey', idem) end
+              redis.call('ZADD', index, now, id)
+            end
+            -- accepted -> scheduled: onto the task stream now, or into the due index until runAt.
+            local function schedule_job(job, tasks, due, events, id, operation, principal, now)
+              local run_at = tonumber(redis.call('HGET', job, 'runAt') or '0')
+              redis.call('HSET', job, 'status', 'scheduled', 'scheduledAt', now)
+              if run_at > tonumber(now) then
+                redis.call('ZADD', due, run_at, 'job|' .. id)
+                emit(events, 'job.scheduled', id, '', operation, principal, 'scheduled', now,
+                  cjson.encode({runAt = run_at}))
+              else
+                redis.call('HDEL', job, 'runAt')
+                redis.call('XADD', tasks, '*', 'jobId', id, 'kind', 'primary')
+                emit(events, 'job.scheduled', id, '', operation, principal, 'scheduled', now, '')
+              end
+            end
 
             """
 
-    /// Creates a job submitted through the gateway and queues its command.
+    /// Creates a job submitted through the gateway. A `jobAsync` job goes onto the command stream for the
+    /// scheduler; a job whose caller waits (`direct` = 1) is scheduled at once.
     ///
-    /// KEYS: job, job index, command stream, event stream.
-    /// ARGV: id, operation, principal, mode, input, now, source.
-    /// Returns `{outcome, status}`: `created`, `exists` (same operation and input) or `conflict`.
+    /// KEYS: job, job index, command stream, event stream, task stream, due index, idempotency key.
+    /// ARGV: id, operation, principal, mode, input, now, source, max attempts, run at, idempotency key,
+    /// idempotency seconds, direct.
+    /// Returns `{outcome, job id}`: `created`, `exists` (same operation and input, or same idempotency key) or
+    /// `conflict`.
     public static let submit = RedisScript(
         name: "submit",
         source: prelude + """
-            local existing = redis.call('HMGET', KEYS[1], 'operation', 'input', 'status')
-            if existing[1] then
-              if existing[1] == ARGV[2] and existing[2] == ARGV[5] then return {'exists', existing[3]} end
-              return {'conflict', existing[3]}
+            if ARGV[10] ~= '' then
+              local known = redis.call('GET', KEYS[7])
+              if known and redis.call('EXISTS', string.sub(KEYS[1], 1, -(#ARGV[1] + 1)) .. known) == 1 then
+                return {'exists', known}
+              end
             end
-            redis.call('HSET', KEYS[1], 'id', ARGV[1], 'operation', ARGV[2], 'principal', ARGV[3], 'mode', ARGV[4],
-              'status', 'accepted', 'acceptedAt', ARGV[6], 'input', ARGV[5], 'retryCount', '0', 'attempt', '0',
-              'source', ARGV[7])
-            redis.call('ZADD', KEYS[2], 0, ARGV[1])
-            redis.call('XADD', KEYS[3], '*', 'jobId', ARGV[1], 'operation', ARGV[2], 'source', ARGV[7])
-            emit(KEYS[4], 'job.accepted', ARGV[1], ARGV[2], ARGV[3], 'accepted', ARGV[6], '')
-            return {'created', 'accepted'}
+            local existing = redis.call('HMGET', KEYS[1], 'operation', 'input')
+            if existing[1] then
+              if existing[1] == ARGV[2] and existing[2] == ARGV[5] then return {'exists', ARGV[1]} end
+              return {'conflict', ARGV[1]}
+            end
+            create_job(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8],
+              ARGV[9], ARGV[10])
+            if ARGV[10] ~= '' then redis.call('SET', KEYS[7], ARGV[1], 'EX', ARGV[11]) end
+            emit(KEYS[4], 'job.accepted', ARGV[1], '', ARGV[2], ARGV[3], 'accepted', ARGV[6], '')
+            if ARGV[12] == '1' then
+              schedule_job(KEYS[1], KEYS[5], KEYS[6], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[6])
+            else
+              redis.call('XADD', KEYS[3], '*', 'jobId', ARGV[1], 'operation', ARGV[2], 'source', ARGV[7])
+            end
+            return {'created', ARGV[1]}
             """)
 
     /// Handles one command-stream entry: creates the job if the gateway did not, moves it from accepted to
-    /// scheduled, queues its task and acknowledges the entry.
+    /// scheduled and acknowledges the entry.
     ///
-    /// KEYS: job, job index, task stream, event stream, command stream.
-    /// ARGV: entry id, group, now, id, operation, principal, mode, input, source, compare input ('1'/'0').
-    /// Returns `{outcome, status}`: `scheduled`, `skipped` (already past accepted) or `conflict`.
+    /// KEYS: job, job index, task stream, event stream, command stream, due index, idempotency key.
+    /// ARGV: entry id, group, now, id, operation, principal, mode, input, source, compare input ('1'/'0'),
+    /// max attempts, run at, idempotency key, idempotency seconds.
+    /// Returns `{outcome, detail}`: `scheduled`, `skipped` (already past accepted), `duplicate` (idempotency
+    /// key of another job, whose id is the detail) or `conflict`.
     public static let schedule = RedisScript(
         name: "schedule",
         source: prelude + """
+            if ARGV[13] ~= '' then
+              local known = redis.call('GET', KEYS[7])
+              if known and known ~= ARGV[4] then
+                redis.call('XACK', KEYS[5], ARGV[2], ARGV[1])
+                return {'duplicate', known}
+              end
+            end
             local existing = redis.call('HMGET', KEYS[1], 'status', 'operation', 'input', 'principal')
             local status = existing[1]
             local principal = existing[4]
             if not status then
-              redis.call('HSET', KEYS[1], 'id', ARGV[4], 'operation', ARGV[5], 'principal', ARGV[6], 'mode', ARGV[7],
-                'status', 'accepted', 'acceptedAt', ARGV[3], 'input', ARGV[8], 'retryCount', '0', 'attempt', '0',
-                'source', ARGV[9])
-              redis.call('ZADD', KEYS[2], 0, ARGV[4])
-              emit(KEYS[4], 'job.accepted', ARGV[4], ARGV[5], ARGV[6], 'accepted', ARGV[3], '')
+              create_job(KEYS[1], KEYS[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[3], ARGV[9], ARGV[11],
+                ARGV[12], ARGV[13])
+              if ARGV[13] ~= '' then redis.call('SET', KEYS[7], ARGV[4], 'EX', ARGV[14]) end
+              emit(KEYS[4], 'job.accepted', ARGV[4], '', ARGV[5], ARGV[6], 'accepted', ARGV[3], '')
               status = 'accepted'
               principal = ARGV[6]
             elseif existing[2] ~= ARGV[5] or (ARGV[10] == '1' and existing[3] ~= ARGV[8]) then
@@ -68,60 +118,393 @@ public enum JobScripts {
               redis.call('XACK', KEYS[5], ARGV[2], ARGV[1])
               return {'skipped', status}
             end
-            redis.call('HSET', KEYS[1], 'status', 'scheduled', 'scheduledAt', ARGV[3])
-            redis.call('XADD', KEYS[3], '*', 'jobId', ARGV[4], 'operation', ARGV[5])
-            emit(KEYS[4], 'job.scheduled', ARGV[4], ARGV[5], principal, 'scheduled', ARGV[3], '')
+            schedule_job(KEYS[1], KEYS[3], KEYS[6], KEYS[4], ARGV[4], ARGV[5], principal, ARGV[3])
             redis.call('XACK', KEYS[5], ARGV[2], ARGV[1])
-            return {'scheduled', 'scheduled'}
+            return {'scheduled', ''}
             """)
 
-    /// Starts an attempt: scheduled → running, with a lease naming the task entry and attempt number.
+    /// Starts an attempt of a task: scheduled → running, under a lease naming the delivery and attempt.
     ///
-    /// KEYS: job, event stream. ARGV: worker, now, task entry id.
-    /// Returns `{'run', attempt, input, operation, principal}`, `{'skip', status}` or `{'missing'}`.
+    /// KEYS: task record, job, event stream. ARGV: worker, now, delivery entry id, lease milliseconds, kind.
+    /// Returns `{'run', attempt, input or payload, operation or subscriber, principal, max attempts, event type}`,
+    /// `{'skip', status}` or `{'missing'}`.
     public static let start = RedisScript(
         name: "start",
         source: prelude + """
-            local f = redis.call('HMGET', KEYS[1], 'status', 'operation', 'principal', 'attempt', 'input', 'id')
-            if not f[1] then return {'missing'} end
-            if f[1] ~= 'scheduled' or not can_move(f[1], 'running') then return {'skip', f[1]} end
-            local attempt = tonumber(f[4] or '0') + 1
+            local t = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'maxAttempts', 'runs', 'payload', 'eventType', 'id')
+            if not t[1] then return {'missing'} end
+            if t[1] ~= 'scheduled' or not can_move(t[1], 'running') then return {'skip', t[1]} end
+            local j = redis.call('HMGET', KEYS[2], 'id', 'operation', 'principal', 'input')
+            if not j[1] then return {'missing'} end
+            local attempt = tonumber(t[2] or '0') + 1
             redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[2], 'attempt', attempt,
-              'retryCount', attempt - 1, 'worker', ARGV[1], 'lease', ARGV[3] .. '/' .. attempt)
-            emit(KEYS[2], 'job.running', f[6], f[2], f[3], 'running', ARGV[2],
-              cjson.encode({attempt = attempt, worker = ARGV[1]}))
-            return {'run', tostring(attempt), f[5], f[2], f[3]}
+              'retryCount', attempt - 1, 'worker', ARGV[1], 'lease', ARGV[3] .. '/' .. attempt,
+              'leaseUntil', tonumber(ARGV[2]) + tonumber(ARGV[4]))
+            redis.call('HDEL', KEYS[1], 'runAt')
+            local details = cjson.encode({attempt = attempt, worker = ARGV[1]})
+            if ARGV[5] == 'primary' then
+              emit(KEYS[3], 'job.running', j[1], '', j[2], j[3], 'running', ARGV[2], details)
+              return {'run', tostring(attempt), j[4], j[2], j[3], t[3], ''}
+            end
+            emit(KEYS[3], 'task.running', j[1], t[7], j[2], j[3], 'running', ARGV[2], details)
+            return {'run', tostring(attempt), t[5], t[4], j[3], t[3], t[6]}
             """)
 
-    /// Ends an attempt that still holds its lease: running → succeeded or failed, and acknowledges the task.
+    /// Extends a running attempt's lease and keeps its delivery from looking idle to the reclaimer.
     ///
-    /// KEYS: job, event stream, task stream.
-    /// ARGV: task entry id, group, attempt, status, now, result, result summary, error code, error message,
-    /// error action, diagnostics, call tree, details.
-    /// Returns `{'done', status}`, `{'refused', status}` (lease lost or job moved on) or `{'missing'}`.
+    /// KEYS: task record, delivery stream. ARGV: entry id, attempt, now, lease milliseconds, group, consumer.
+    /// Returns `{'ok', cancellation reason or ''}` or `{'lost'}`.
+    public static let renew = RedisScript(
+        name: "renew",
+        source: prelude + """
+            local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'cancelRequested')
+            if t[1] ~= 'running' or t[2] ~= ARGV[1] .. '/' .. ARGV[2] then return {'lost'} end
+            redis.call('HSET', KEYS[1], 'leaseUntil', tonumber(ARGV[3]) + tonumber(ARGV[4]))
+            redis.call('XCLAIM', KEYS[2], ARGV[5], ARGV[6], 0, ARGV[1], 'JUSTID')
+            return {'ok', t[3] or ''}
+            """)
+
+    /// Ends an attempt that still holds its lease, in one atomic step: applies its staged writes, publishes its
+    /// events (creating the tasks of async subscribers), records the outcome, schedules a retry or writes a dead
+    /// letter, updates the job's task counts, and acknowledges the delivery.
+    ///
+    /// KEYS: task record, job, event stream, delivery stream, task stream, due index, dead letters,
+    /// subscriptions, job's task set, then one key per staged write.
+    /// ARGV: [1] entry id, [2] group, [3] attempt, [4] outcome, [5] now, [6] result, [7] result summary,
+    /// [8] error code, [9] error message, [10] error action, [11] diagnostics, [12] call tree, [13] duration
+    /// ms, [14] worker, [15] retry delay ms (-1: no retry), [16] retention seconds, [17] kind, [18] namespace,
+    /// [19] write count, then op/arg/arg per write, then event count, then type/payload per event.
+    /// Returns `{'done', status}`, `{'retry', delay}`, `{'refused', status}` or `{'missing'}`.
     public static let finish = RedisScript(
         name: "finish",
         source: prelude + """
-            local f = redis.call('HMGET', KEYS[1], 'status', 'lease', 'operation', 'principal', 'id')
-            if not f[1] then
-              redis.call('XACK', KEYS[3], ARGV[2], ARGV[1])
+            local entry, group, attempt, outcome, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+            local primary = ARGV[17] == 'primary'
+            local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'maxAttempts', 'cancelRequested', 'startedAt', 'id')
+            if not t[1] then
+              redis.call('XACK', KEYS[4], group, entry)
               return {'missing'}
             end
-            if f[1] ~= 'running' or f[2] ~= (ARGV[1] .. '/' .. ARGV[3]) or not can_move(f[1], ARGV[4]) then
-              if is_terminal(f[1]) then redis.call('XACK', KEYS[3], ARGV[2], ARGV[1]) end
-              return {'refused', f[1]}
+            if t[1] ~= 'running' or t[2] ~= entry .. '/' .. attempt or not can_move('running', outcome) then
+              if is_terminal(t[1]) then redis.call('XACK', KEYS[4], group, entry) end
+              return {'refused', t[1]}
             end
-            redis.call('HSET', KEYS[1], 'status', ARGV[4], 'completedAt', ARGV[5], 'diagnostics', ARGV[11],
-              'callTree', ARGV[12])
-            if ARGV[4] == 'succeeded' then
-              redis.call('HSET', KEYS[1], 'result', ARGV[6], 'resultSummary', ARGV[7])
-              redis.call('HDEL', KEYS[1], 'lease', 'errorCode', 'errorMessage', 'errorAction')
-            else
+            local j = redis.call('HMGET', KEYS[2], 'id', 'operation', 'principal')
+            local task_id = primary and '' or t[6]
+            local prefix = primary and 'job.' or 'task.'
+            local error_info = nil
+            if outcome ~= 'succeeded' then error_info = {code = ARGV[8], message = ARGV[9], action = ARGV[10]} end
+            append_attempt(KEYS[1], cjson.encode({attempt = tonumber(attempt), worker = ARGV[14],
+              startedAt = tonumber(t[5]), endedAt = tonumber(now), outcome = outcome, error = error_info}))
+
+            local delay = tonumber(ARGV[15])
+            if outcome == 'failed' and delay >= 0 and tonumber(attempt) < tonumber(t[3]) then
+              redis.call('HSET', KEYS[1], 'status', 'scheduled', 'scheduledAt', now, 'errorCode', ARGV[8],
+                'errorMessage', ARGV[9], 'errorAction', ARGV[10])
+              redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil')
+              local member = primary and ('job|' .. j[1]) or ('task|' .. j[1] .. '|' .. t[6])
+              if delay == 0 then
+                if primary then
+                  redis.call('XADD', KEYS[5], '*', 'jobId', j[1], 'kind', 'primary')
+                else
+                  redis.call('XADD', KEYS[5], '*', 'jobId', j[1], 'kind', 'subscriber', 'taskId', t[6])
+                end
+              else
+                redis.call('HSET', KEYS[1], 'runAt', tonumber(now) + delay)
+                redis.call('ZADD', KEYS[6], tonumber(now) + delay, member)
+              end
+              emit(KEYS[3], prefix .. 'retry_scheduled', j[1], task_id, j[2], j[3], 'scheduled', now,
+                cjson.encode({attempt = tonumber(attempt), delayMs = delay, error = error_info}))
+              redis.call('XACK', KEYS[4], group, entry)
+              return {'retry', tostring(delay)}
+            end
+
+            local index = 19
+            if outcome == 'succeeded' then
+              local writes = tonumber(ARGV[index])
+              index = index + 1
+              for i = 1, writes do
+                local key, op, a, b = KEYS[9 + i], ARGV[index], ARGV[index + 1], ARGV[index + 2]
+                index = index + 3
+                if op == 'hset' then redis.call('HSET', key, a, b)
+                elseif op == 'hincrby' then redis.call('HINCRBY', key, a, b)
+                elseif op == 'set' then redis.call('SET', key, a)
+                elseif op == 'del' then redis.call('DEL', key)
+                elseif op == 'rpush' then redis.call('RPUSH', key, a)
+                elseif op == 'sadd' then redis.call('SADD', key, a)
+                end
+              end
+              local published = tonumber(ARGV[index])
+              index = index + 1
+              local publisher = primary and (j[1] .. '/primary') or t[6]
+              for i = 1, published do
+                local event_type, payload = ARGV[index], ARGV[index + 1]
+                index = index + 2
+                local created = {}
+                local subscribers = redis.call('HGET', KEYS[8], event_type)
+                if subscribers then
+                  for name, attempts in string.gmatch(subscribers, '([^,=]+)=(%d+)') do
+                    local n = redis.call('HINCRBY', KEYS[2], 'tasksTotal', 1)
+                    local child = j[1] .. '.' .. n
+                    redis.call('HSET', ARGV[18] .. ':task:' .. child, 'id', child, 'jobId', j[1], 'parent', publisher,
+                      'kind', 'subscriber', 'runs', name, 'eventType', event_type, 'payload', payload,
+                      'status', 'scheduled', 'attempt', '0', 'maxAttempts', attempts, 'attemptBudget', attempts,
+                      'createdAt', now)
+                    redis.call('SADD', KEYS[9], child)
+                    created[#created + 1] = name .. '=' .. child
+                  end
+                end
+                redis.call('XADD', KEYS[3], '*', 'type', event_type, 'jobId', j[1], 'taskId', publisher,
+                  'operation', j[2], 'principal', j[3], 'status', 'published', 'at', now, 'details', payload,
+                  'subscriberTasks', table.concat(created, ','))
+              end
+              redis.call('HSET', KEYS[1], 'result', ARGV[6])
+              if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'resultSummary', ARGV[7]) end
+              redis.call('HDEL', KEYS[1], 'errorCode', 'errorMessage', 'errorAction', 'conclusion')
+            elseif outcome == 'failed' then
               redis.call('HSET', KEYS[1], 'errorCode', ARGV[8], 'errorMessage', ARGV[9], 'errorAction', ARGV[10])
-              redis.call('HDEL', KEYS[1], 'lease', 'result', 'resultSummary')
+              redis.call('HDEL', KEYS[1], 'result', 'resultSummary')
+              if delay >= 0 then
+                redis.call('HSET', KEYS[1], 'conclusion', 'attempts exhausted: ' .. attempt .. ' of ' .. t[3])
+                redis.call('XADD', KEYS[7], '*', 'jobId', j[1], 'taskId', task_id, 'kind', ARGV[17],
+                  'operation', j[2], 'attempt', attempt, 'errorCode', ARGV[8], 'errorMessage', ARGV[9], 'at', now)
+              else
+                redis.call('HSET', KEYS[1], 'conclusion', 'not retried: the error asks to ' .. ARGV[10])
+              end
+            else
+              redis.call('HSET', KEYS[1], 'cancellationReason', t[4] or ARGV[9])
             end
-            emit(KEYS[2], 'job.' .. ARGV[4], f[5], f[3], f[4], ARGV[4], ARGV[5], ARGV[13])
-            redis.call('XACK', KEYS[3], ARGV[2], ARGV[1])
-            return {'done', ARGV[4]}
+            redis.call('HSET', KEYS[1], 'status', outcome, 'completedAt', now, 'diagnostics', ARGV[11])
+            if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'callTree', ARGV[12]) end
+            redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil', 'cancelRequested')
+
+            local details = cjson.encode({attempt = tonumber(attempt), durationMs = tonumber(ARGV[13]), error = error_info})
+            emit(KEYS[3], prefix .. outcome, j[1], task_id, j[2], j[3], outcome, now, details)
+            local counts = redis.call('HMGET', KEYS[2], 'status', 'tasksTotal', 'tasksDone')
+            local done = tonumber(counts[3] or '0')
+            if not primary then
+              done = redis.call('HINCRBY', KEYS[2], 'tasksDone', 1)
+              redis.call('EXPIRE', KEYS[1], ARGV[16])
+            end
+            if is_terminal(counts[1]) and done >= tonumber(counts[2] or '0') and (not primary or done > 0) then
+              emit(KEYS[3], 'job.settled', j[1], '', j[2], j[3], counts[1], now, '')
+            end
+            if is_terminal(counts[1]) then
+              redis.call('EXPIRE', KEYS[2], ARGV[16])
+              redis.call('EXPIRE', KEYS[9], ARGV[16])
+            end
+            redis.call('XACK', KEYS[4], group, entry)
+            return {'done', outcome}
+            """)
+
+    /// Hands a delivery whose worker went away back out: a task that never started goes onto the task stream
+    /// again; a running one whose lease lapsed is recorded as crashed and retried, or failed when its attempts
+    /// are used up. A task whose lease is still alive is given back to its worker.
+    ///
+    /// KEYS: task record, job, event stream, delivery stream, task stream, dead letters.
+    /// ARGV: entry id, group, now, kind, retention seconds.
+    /// Returns `{outcome}`: `requeued`, `retried`, `failed`, `cancelled`, `alive`, `stale` or `missing`.
+    public static let reclaim = RedisScript(
+        name: "reclaim",
+        source: prelude + """
+            local entry, group, now = ARGV[1], ARGV[2], ARGV[3]
+            local primary = ARGV[4] == 'primary'
+            local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'leaseUntil', 'attempt', 'maxAttempts', 'worker',
+              'startedAt', 'cancelRequested', 'id')
+            local j = redis.call('HMGET', KEYS[2], 'id', 'operation', 'principal', 'status', 'tasksTotal', 'tasksDone')
+            if not t[1] or not j[1] then
+              redis.call('XACK', KEYS[4], group, entry)
+              return {'missing'}
+            end
+            local task_id = primary and '' or t[9]
+            local prefix = primary and 'job.' or 'task.'
+            local function requeue()
+              if primary then
+                redis.call('XADD', KEYS[5], '*', 'jobId', j[1], 'kind', 'primary')
+              else
+                redis.call('XADD', KEYS[5], '*', 'jobId', j[1], 'kind', 'subscriber', 'taskId', t[9])
+              end
+            end
+            if t[1] == 'scheduled' then
+              if not redis.call('HGET', KEYS[1], 'runAt') then requeue() end
+              redis.call('XACK', KEYS[4], group, entry)
+              return {'requeued'}
+            end
+            if t[1] ~= 'running' then
+              redis.call('XACK', KEYS[4], group, entry)
+              return {'stale'}
+            end
+            if string.sub(t[2] or '', 1, #entry + 1) ~= entry .. '/' then
+              redis.call('XACK', KEYS[4], group, entry)
+              return {'stale'}
+            end
+            if tonumber(t[3] or '0') > tonumber(now) then
+              redis.call('XCLAIM', KEYS[4], group, t[6], 0, entry, 'JUSTID')
+              return {'alive'}
+            end
+            local attempt = tonumber(t[4])
+            local crash = {code = 'worker_lost', message = 'worker ' .. (t[6] or '?') .. ' stopped renewing its lease',
+              action = 'retryNow'}
+            append_attempt(KEYS[1], cjson.encode({attempt = attempt, worker = t[6], startedAt = tonumber(t[7]),
+              endedAt = tonumber(now), outcome = 'crashed', error = crash}))
+            redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil')
+            redis.call('XACK', KEYS[4], group, entry)
+            local final = nil
+            if t[8] then
+              redis.call('HSET', KEYS[1], 'status', 'cancelled', 'completedAt', now, 'cancellationReason', t[8])
+              redis.call('HDEL', KEYS[1], 'cancelRequested')
+              final = 'cancelled'
+            elseif attempt < tonumber(t[5]) then
+              redis.call('HSET', KEYS[1], 'status', 'scheduled', 'scheduledAt', now)
+              requeue()
+              emit(KEYS[3], prefix .. 'retry_scheduled', j[1], task_id, j[2], j[3], 'scheduled', now,
+                cjson.encode({attempt = attempt, delayMs = 0, error = crash}))
+              return {'retried'}
+            else
+              redis.call('HSET', KEYS[1], 'status', 'failed', 'completedAt', now, 'errorCode', crash.code,
+                'errorMessage', crash.message, 'errorAction', 'escalate',
+                'conclusion', 'attempts exhausted: ' .. attempt .. ' of ' .. t[5] .. ', the last one crashed')
+              redis.call('XADD', KEYS[6], '*', 'jobId', j[1], 'taskId', task_id, 'kind', ARGV[4], 'operation', j[2],
+                'attempt', attempt, 'errorCode', crash.code, 'errorMessage', crash.message, 'at', now)
+              final = 'failed'
+            end
+            emit(KEYS[3], prefix .. final, j[1], task_id, j[2], j[3], final, now, cjson.encode({attempt = attempt}))
+            if not primary then
+              local done = redis.call('HINCRBY', KEYS[2], 'tasksDone', 1)
+              if is_terminal(j[4]) and done >= tonumber(j[5] or '0') then
+                emit(KEYS[3], 'job.settled', j[1], '', j[2], j[3], j[4], now, '')
+              end
+            end
+            redis.call('EXPIRE', KEYS[2], ARGV[5])
+            return {final}
+            """)
+
+    /// Moves due work (delayed starts and retries after backoff) onto the task stream.
+    ///
+    /// KEYS: due index, task stream. ARGV: now, most items to move, namespace.
+    /// Returns how many items were moved.
+    public static let promote = RedisScript(
+        name: "promote",
+        source: prelude + """
+            local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+            for _, member in ipairs(items) do
+              redis.call('ZREM', KEYS[1], member)
+              local kind, job, task = string.match(member, '^(%a+)|([^|]+)|?(.*)$')
+              if kind == 'job' then
+                local key = ARGV[3] .. ':job:' .. job
+                if redis.call('HGET', key, 'status') == 'scheduled' then
+                  redis.call('HDEL', key, 'runAt')
+                  redis.call('XADD', KEYS[2], '*', 'jobId', job, 'kind', 'primary')
+                end
+              elseif kind == 'task' then
+                local key = ARGV[3] .. ':task:' .. task
+                if redis.call('HGET', key, 'status') == 'scheduled' then
+                  redis.call('HDEL', key, 'runAt')
+                  redis.call('XADD', KEYS[2], '*', 'jobId', job, 'kind', 'subscriber', 'taskId', task)
+                end
+              end
+            end
+            return #items
+            """)
+
+    /// Cancels a job: at once when it has not started, cooperatively (announced to workers) when it runs.
+    ///
+    /// KEYS: job, event stream, due index. ARGV: reason, now, retention seconds, cancel channel.
+    /// Returns `{'cancelled'}`, `{'requested'}`, `{'conflict', status}` or `{'missing'}`.
+    public static let cancel = RedisScript(
+        name: "cancel",
+        source: prelude + """
+            local j = redis.call('HMGET', KEYS[1], 'status', 'id', 'operation', 'principal')
+            if not j[1] then return {'missing'} end
+            if (j[1] == 'accepted' or j[1] == 'scheduled') and can_move(j[1], 'cancelled') then
+              redis.call('HSET', KEYS[1], 'status', 'cancelled', 'completedAt', ARGV[2], 'cancellationReason', ARGV[1])
+              redis.call('HDEL', KEYS[1], 'runAt')
+              redis.call('ZREM', KEYS[3], 'job|' .. j[2])
+              emit(KEYS[2], 'job.cancelled', j[2], '', j[3], j[4], 'cancelled', ARGV[2], cjson.encode({reason = ARGV[1]}))
+              redis.call('EXPIRE', KEYS[1], ARGV[3])
+              return {'cancelled'}
+            end
+            if j[1] == 'running' then
+              redis.call('HSET', KEYS[1], 'cancelRequested', ARGV[1])
+              emit(KEYS[2], 'job.cancel_requested', j[2], '', j[3], j[4], 'running', ARGV[2],
+                cjson.encode({reason = ARGV[1]}))
+              redis.call('PUBLISH', ARGV[4], j[2])
+              return {'requested'}
+            end
+            return {'conflict', j[1]}
+            """)
+
+    /// Runs a failed or cancelled task again, with a fresh budget of attempts: a job's primary task (a manual
+    /// retry of the job, under the same id) or a subscriber task (a requeued dead letter).
+    ///
+    /// KEYS: task record, job, event stream, task stream. ARGV: now, who asked, kind.
+    /// Returns `{'retried'}`, `{'conflict', status}` or `{'missing'}`.
+    public static let retry = RedisScript(
+        name: "retry",
+        source: prelude + """
+            local primary = ARGV[3] == 'primary'
+            local t = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'attemptBudget', 'maxAttempts', 'id')
+            local j = redis.call('HMGET', KEYS[2], 'id', 'operation', 'principal')
+            if not t[1] or not j[1] then return {'missing'} end
+            if not ((t[1] == 'failed' or t[1] == 'cancelled') and can_move(t[1], 'scheduled')) then
+              return {'conflict', t[1]}
+            end
+            local budget = tonumber(t[3] or t[4] or '1')
+            redis.call('HSET', KEYS[1], 'status', 'scheduled', 'scheduledAt', ARGV[1],
+              'maxAttempts', tonumber(t[2] or '0') + budget)
+            redis.call('HDEL', KEYS[1], 'completedAt', 'result', 'resultSummary', 'errorCode', 'errorMessage',
+              'errorAction', 'conclusion', 'cancellationReason', 'cancelRequested', 'runAt')
+            redis.call('PERSIST', KEYS[1])
+            redis.call('PERSIST', KEYS[2])
+            if primary then
+              redis.call('XADD', KEYS[4], '*', 'jobId', j[1], 'kind', 'primary')
+              emit(KEYS[3], 'job.retried', j[1], '', j[2], j[3], 'scheduled', ARGV[1],
+                cjson.encode({previousStatus = t[1], by = ARGV[2]}))
+            else
+              redis.call('HINCRBY', KEYS[2], 'tasksDone', -1)
+              redis.call('XADD', KEYS[4], '*', 'jobId', j[1], 'kind', 'subscriber', 'taskId', t[5])
+              emit(KEYS[3], 'task.retried', j[1], t[5], j[2], j[3], 'scheduled', ARGV[1],
+                cjson.encode({previousStatus = t[1], by = ARGV[2]}))
+            end
+            return {'retried'}
+            """)
+
+    /// Commits a `sync` request: applies its staged writes, appends its events, sends the reply to the waiting
+    /// gateway and acknowledges the task entry. No job record is involved.
+    ///
+    /// KEYS: task stream, reply stream, event stream, then one key per staged write.
+    /// ARGV: group, entry id, request id, outcome, body (result or error JSON), now, write count, then
+    /// op/arg/arg per write, then event count, then type/payload per event.
+    public static let replySync = RedisScript(
+        name: "replySync",
+        source: prelude + """
+            local index = 7
+            if ARGV[4] == 'succeeded' then
+              local writes = tonumber(ARGV[index])
+              index = index + 1
+              for i = 1, writes do
+                local key, op, a, b = KEYS[3 + i], ARGV[index], ARGV[index + 1], ARGV[index + 2]
+                index = index + 3
+                if op == 'hset' then redis.call('HSET', key, a, b)
+                elseif op == 'hincrby' then redis.call('HINCRBY', key, a, b)
+                elseif op == 'set' then redis.call('SET', key, a)
+                elseif op == 'del' then redis.call('DEL', key)
+                elseif op == 'rpush' then redis.call('RPUSH', key, a)
+                elseif op == 'sadd' then redis.call('SADD', key, a)
+                end
+              end
+              local published = tonumber(ARGV[index])
+              index = index + 1
+              for i = 1, published do
+                redis.call('XADD', KEYS[3], '*', 'type', ARGV[index], 'jobId', '', 'taskId', '', 'operation', '',
+                  'principal', '', 'status', 'published', 'at', ARGV[6], 'details', ARGV[index + 1])
+                index = index + 2
+              end
+            end
+            redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'requestId', ARGV[3], 'outcome', ARGV[4],
+              'body', ARGV[5])
+            redis.call('EXPIRE', KEYS[2], 3600)
+            redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+            return {'done'}
             """)
 }

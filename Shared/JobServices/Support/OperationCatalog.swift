@@ -11,6 +11,8 @@ public final class OperationCatalog: Sendable {
     public struct Entry: Sendable, Equatable {
         public let name: String
         public let description: String
+        /// Attempts the operation's retry policy allows.
+        public let maxAttempts: Int
     }
 
     private struct Cache {
@@ -27,11 +29,11 @@ public final class OperationCatalog: Sendable {
         self.freshness = freshness
     }
 
-    /// Whether `name` is registered; an unknown name reloads the catalog once before answering no.
-    public func contains(_ name: String, load: () throws(RedisError) -> RedisValue) throws(RedisError) -> Bool {
-        if isFresh, cache.withLock({ $0.entries[name] != nil }) { return true }
+    /// The registered operation called `name`; an unknown name reloads the catalog once before answering `nil`.
+    public func entry(_ name: String, load: () throws(RedisError) -> RedisValue) throws(RedisError) -> Entry? {
+        if isFresh, let entry = cache.withLock({ $0.entries[name] }) { return entry }
         try reload(from: try load())
-        return cache.withLock { $0.entries[name] != nil }
+        return cache.withLock { $0.entries[name] }
     }
 
     /// All registered operations, sorted by name.
@@ -54,8 +56,10 @@ public final class OperationCatalog: Sendable {
         let fields = try reply.throwingServerError().fieldDictionary
         var entries: [String: Entry] = [:]
         for (name, description) in fields {
-            let text = (try? JSONValue.parse(description))?["description"]?.stringValue ?? ""
-            entries[name] = Entry(name: name, description: text)
+            let parsed = try? JSONValue.parse(description)
+            entries[name] = Entry(
+                name: name, description: parsed?["description"]?.stringValue ?? "",
+                maxAttempts: parsed?["maxAttempts"]?.intValue ?? RetryPolicy.standard.maxAttempts)
         }
         cache.withLock {
             $0.entries = entries

@@ -20,6 +20,13 @@ public struct ServiceConfiguration: Sendable {
     public var consumerName: String
     /// How long a stopping service lets running work finish, in seconds.
     public var shutdownGraceSeconds: Int
+    /// How long a task's lease lasts without renewal; a worker that stops renewing for this long is taken for
+    /// dead and its task is run again.
+    public var leaseMilliseconds: Int
+    /// How long finished jobs, their tasks and idempotency keys are kept.
+    public var retentionSeconds: Int
+    /// About how many entries the audit stream keeps (older ones are trimmed).
+    public var auditStreamLength: Int
 
     /// A setting that could not be used.
     public struct Invalid: Error, CustomStringConvertible {
@@ -62,7 +69,10 @@ public struct ServiceConfiguration: Sendable {
             metricsHost: environment["METRICS_HOST"] ?? "127.0.0.1",
             workerConcurrency: try integer("WORKER_CONCURRENCY", 16, 1...4096),
             consumerName: environment["WORKER_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultConsumerName(),
-            shutdownGraceSeconds: try integer("SHUTDOWN_GRACE_SECONDS", 30, 0...3600))
+            shutdownGraceSeconds: try integer("SHUTDOWN_GRACE_SECONDS", 30, 0...3600),
+            leaseMilliseconds: try integer("TASK_LEASE_MS", 30_000, 500...3_600_000),
+            retentionSeconds: try integer("JOB_RETENTION_SECONDS", 7 * 24 * 3600, 60...366 * 24 * 3600),
+            auditStreamLength: try integer("AUDIT_STREAM_MAXLEN", 1_000_000, 1000...1_000_000_000))
     }
 
     /// The settings worth logging at start, with credentials masked.

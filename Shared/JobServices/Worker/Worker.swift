@@ -3,27 +3,37 @@ import JobModel
 import RedisClient
 import Synchronization
 
-/// Runs tasks from the task stream.
+/// Runs tasks: the primary work of jobs, retries and continuations from the task stream, async subscriber tasks
+/// from their consumer groups on the event stream, and `sync` requests.
 ///
-/// A dedicated thread reads the `workers` consumer group, taking only as many entries as there are free
-/// execution slots (`WORKER_CONCURRENCY`). Each task runs as a Swift task: the `start` script moves the job to
-/// running under a lease, the operation runs, and the `finish` script records the outcome and acknowledges the
-/// entry in one step, only while the lease still holds. Start as many worker processes as needed: the consumer
-/// group hands each entry to one of them.
+/// Dedicated threads read the streams, taking only as many entries as there are free execution slots
+/// (`WORKER_CONCURRENCY`). Each task runs as a Swift task: the `start` script moves it to running under a lease,
+/// the operation runs while the lease is renewed, and the `finish` script commits the outcome, its staged writes
+/// and events and acknowledges the delivery in one step, only while the lease still holds. Start as many worker
+/// processes as needed: the consumer groups hand each entry to one of them.
 public final class Worker: Sendable {
     public let configuration: ServiceConfiguration
     public let metrics: Metrics
-    private let registry: OperationRegistry
-    private let logger: Logger
-    private let client: RedisClient
+    let registry: OperationRegistry
+    let logger: Logger
+    let client: RedisClient
     private let slots: DispatchSemaphore
-    private let stopping = Atomic<Bool>(false)
-    private let readerStopped = DispatchSemaphore(value: 0)
-    private let inFlight = Mutex<Set<String>>([])
+    let stopping = Atomic<Bool>(false)
+    private let readersRunning = Atomic<Int>(0)
+    /// Deliveries being worked on, by entry id, with the Swift task running them.
+    let running = Mutex<[String: RunningTask]>([:])
     private let healthy = Atomic<Bool>(false)
+    let processed = Atomic<Int>(0)
 
     /// The most entries one read takes.
     static let maxBatch = 64
+
+    /// One delivery being worked on.
+    struct RunningTask: Sendable {
+        let jobId: String
+        let kind: String
+        let control: AttemptControl
+    }
 
     public init(configuration: ServiceConfiguration, registry: OperationRegistry, metrics: Metrics = Metrics()) {
         self.configuration = configuration
@@ -37,60 +47,111 @@ public final class Worker: Sendable {
             "cncf_jobs_finished_total", type: "counter", help: "Attempts finished, by operation and status.")
         metrics.describe("cncf_task_duration_seconds", type: "histogram", help: "Time an operation ran, by operation.")
         metrics.describe("cncf_tasks_in_flight", type: "gauge", help: "Tasks this worker is running now.")
+        metrics.describe("cncf_retries_total", type: "counter", help: "Failed attempts scheduled to run again.")
+        metrics.describe("cncf_dead_letters_total", type: "counter", help: "Tasks that used up their attempts.")
         metrics.describe("cncf_redis_reconnects_total", type: "counter", help: "Reconnections to Redis.")
     }
 
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
 
-    /// Registers the hosted operations in Redis and starts reading tasks.
+    /// Registers the hosted operations and subscriptions in Redis and starts reading.
     public func start() async throws(RedisError) {
         logger.info(
             "worker starting",
             configuration.summary.merging([
                 "op": "start", "concurrency": String(configuration.workerConcurrency),
                 "operations": registry.operations.keys.sorted().joined(separator: ","),
+                "subscribers": registry.subscribers.keys.sorted().joined(separator: ","),
             ]) { $1 })
-        try await registerOperations()
-        let thread = Thread { [self] in readLoop() }
-        thread.name = "worker-reader"
-        thread.start()
+        try await register()
+
+        startReader(name: "worker-tasks", stream: configuration.keyspace.tasks, group: Keyspace.workerGroup)
+        for subscriber in registry.subscribers.values where subscriber.delivery == .async {
+            startReader(
+                name: "worker-\(subscriber.name)", stream: configuration.keyspace.events,
+                group: Keyspace.subscriberGroup(subscriber.name), subscriber: subscriber)
+        }
+        startCancellationListener()
+        startHeartbeat()
     }
 
-    /// Stops taking tasks, then waits up to the grace period for running ones. Tasks still running afterwards
-    /// stay pending in the consumer group, to be run again elsewhere.
+    /// Stops taking work, lets running tasks finish within the grace period, then hands the rest back: each is
+    /// cancelled and committed as a failed attempt to be run again at once, elsewhere.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
-        readerStopped.wait()
+        while readersRunning.load(ordering: .relaxed) > 0 { Thread.sleep(forTimeInterval: 0.01) }
         let deadline = Date().addingTimeInterval(Double(configuration.shutdownGraceSeconds))
-        while !inFlight.withLock({ $0.isEmpty }) && Date() < deadline {
+        while !running.withLock({ $0.isEmpty }) && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.02)
         }
-        let abandoned = inFlight.withLock { $0.count }
-        logger.info("worker stopped", ["op": "stop", "abandoned": String(abandoned)])
+        let leftovers = running.withLock { $0.values.map(\.control) }
+        for control in leftovers { control.handBack() }
+        let handBackDeadline = Date().addingTimeInterval(5)
+        while !running.withLock({ $0.isEmpty }) && Date() < handBackDeadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        _ = try? client.commandBlocking(["HDEL", configuration.keyspace.workers, configuration.consumerName])
+        logger.info("worker stopped", ["op": "stop", "handedBack": String(leftovers.count)])
     }
 
-    private func registerOperations() async throws(RedisError) {
-        var command = ["HSET", configuration.keyspace.operations]
+    private func register() async throws(RedisError) {
+        let keyspace = configuration.keyspace
+        var commands: [[String]] = []
+        var operations = ["HSET", keyspace.operations]
         for (name, operation) in registry.operations.sorted(by: { $0.key < $1.key }) {
-            command += [name, JSONValue.object(["description": .string(operation.description)]).encoded]
+            let description = JSONValue.object([
+                "description": .string(operation.description), "maxAttempts": .int(operation.retryPolicy.maxAttempts),
+            ])
+            operations += [name, description.encoded]
         }
-        guard command.count > 2 else { return }
+        if operations.count > 2 { commands.append(operations) }
+        var byEvent: [String: [String]] = [:]
+        for subscriber in registry.subscribers.values.sorted(by: { $0.name < $1.name })
+        where subscriber.delivery == .async {
+            byEvent[subscriber.eventType, default: []].append(
+                "\(subscriber.name)=\(subscriber.retryPolicy.maxAttempts)")
+        }
+        if !byEvent.isEmpty {
+            commands.append(
+                ["HSET", keyspace.subscriptions] + byEvent.flatMap { [$0.key, $0.value.joined(separator: ",")] })
+        }
+        for subscriber in registry.subscribers.values where subscriber.delivery == .async {
+            commands.append([
+                "XGROUP", "CREATE", keyspace.events, Keyspace.subscriberGroup(subscriber.name), "$", "MKSTREAM",
+            ])
+        }
+        guard !commands.isEmpty else { return }
         var delay = Duration.milliseconds(100)
         while true {
-            do {
-                try await client.command(command)
+            do throws(RedisError) {
+                let replies = try await client.pipeline(commands)
+                for reply in replies {
+                    if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
+                        throw RedisError.server(message)
+                    }
+                }
                 return
-            } catch where error.isConnectionFailure && !stopping.load(ordering: .relaxed) {
-                logger.warning("cannot register operations yet; retrying", ["op": "register", "error": "\(error)"])
+            } catch  where error.isConnectionFailure && !stopping.load(ordering: .relaxed) {
+                logger.warning("cannot register with Redis yet; retrying", ["op": "register", "error": "\(error)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))
             }
         }
     }
 
-    private func readLoop() {
+    private func startReader(name: String, stream: String, group: String, subscriber: (any EventSubscriber)? = nil) {
+        readersRunning.add(1, ordering: .relaxed)
+        let thread = Thread { [self] in
+            readLoop(stream: stream, group: group, subscriber: subscriber)
+            readersRunning.subtract(1, ordering: .relaxed)
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    private func readLoop(stream: String, group: String, subscriber: (any EventSubscriber)?) {
         let reader = StreamGroupReader(
-            configuration: configuration.redis, stream: configuration.keyspace.tasks, group: Keyspace.workerGroup,
+            configuration: configuration.redis, stream: stream, group: group,
             consumer: configuration.consumerName, logger: logger)
         reader.onReconnect = { [metrics] in metrics.increment("cncf_redis_reconnects_total") }
         let batchLimit = min(configuration.workerConcurrency, Self.maxBatch)
@@ -100,149 +161,172 @@ public final class Worker: Sendable {
             while taken < batchLimit, slots.wait(timeout: .now()) == .success { taken += 1 }
 
             let entries = reader.next(count: taken)
-            healthy.store((try? reader.connection()) != nil, ordering: .relaxed)
-            let fresh = inFlight.withLock { running in
-                let fresh = entries.filter { !running.contains($0.id) }
-                running.formUnion(fresh.map(\.id))
-                return fresh
+            if subscriber == nil { healthy.store((try? reader.connection()) != nil, ordering: .relaxed) }
+            var work: [Delivery] = []
+            var unrelated: [String] = []
+            for entry in entries {
+                if let delivery = Delivery(entry: entry, stream: stream, group: group, subscriber: subscriber) {
+                    work.append(delivery)
+                } else {
+                    unrelated.append(entry.id)
+                }
+            }
+            if !unrelated.isEmpty, let connection = try? reader.connection() {
+                _ = try? connection.command(["XACK", stream, group] + unrelated)
+            }
+            let fresh = running.withLock { running in
+                work.filter { running[$0.entryId] == nil }
             }
             for _ in fresh.count..<taken { slots.signal() }
-            metrics.set("cncf_tasks_in_flight", to: Double(inFlight.withLock { $0.count }))
-            for entry in fresh {
+            for delivery in fresh {
+                let control = AttemptControl()
+                running.withLock {
+                    $0[delivery.entryId] = RunningTask(
+                        jobId: delivery.jobId, kind: delivery.kind.rawValue, control: control)
+                }
                 Task {
-                    await self.execute(entry)
-                    self.inFlight.withLock { _ = $0.remove(entry.id) }
+                    await self.execute(delivery, control: control)
+                    self.running.withLock { _ = $0.removeValue(forKey: delivery.entryId) }
+                    self.processed.add(1, ordering: .relaxed)
                     self.slots.signal()
                 }
             }
-        }
-        readerStopped.signal()
-    }
-
-    private func execute(_ entry: StreamEntry) async {
-        let keyspace = configuration.keyspace
-        guard let jobId = entry.fields["jobId"], !jobId.isEmpty else {
-            logger.warning("task entry without a job id; acknowledged", ["op": "start", "task": entry.id])
-            await acknowledge(entry)
-            return
-        }
-        let logger = self.logger.with(["job": jobId, "task": entry.id])
-
-        guard
-            let started = await retrying(
-                "start", logger: logger,
-                { () async throws(RedisError) -> RedisValue in
-                    try await self.client.evalScript(
-                        JobScripts.start, keys: [keyspace.job(jobId), keyspace.events],
-                        arguments: [self.configuration.consumerName, String(Clock.milliseconds()), entry.id])
-                })
-        else { return }
-        guard let fields = started.array, fields.first?.string == "run", fields.count >= 5,
-            let attempt = fields[1].int, let inputText = fields[2].string, let operationName = fields[3].string
-        else {
-            logger.debug("task not runnable; acknowledged", ["op": "start", "reply": "\(started)"])
-            await acknowledge(entry)
-            return
-        }
-        let principal = fields[4].string ?? ""
-
-        let context = OperationContext(
-            jobId: jobId, attempt: attempt, principal: principal, operation: operationName,
-            logger: logger.with(["op": operationName]))
-        let clock = ContinuousClock()
-        let began = clock.now
-        var outcome: Result<JSONValue, JobError>
-        if let operation = registry.operation(named: operationName) {
-            do {
-                let input = (try? JSONValue.parse(inputText, depthLimit: 256)) ?? .object([:])
-                outcome = .success(try await operation.run(input: input, context: context))
-            } catch let error as JobError {
-                outcome = .failure(error)
-            } catch {
-                outcome = .failure(JobError(code: "operation_error", message: "\(error)", action: .escalate))
-            }
-        } else {
-            outcome = .failure(
-                JobError(
-                    code: "unknown_operation", message: "this worker does not host \(operationName)", action: .escalate)
-            )
-        }
-        let elapsed = clock.now - began
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let durationMillis = Int(seconds * 1000)
-
-        let status: JobStatus
-        var result = "", summary = "", errorCode = "", errorMessage = "", errorAction = ""
-        var details: [String: JSONValue] = ["attempt": .int(attempt), "durationMs": .int(durationMillis)]
-        switch outcome {
-        case .success(let value):
-            status = .succeeded
-            result = value.encoded
-            summary = Job.summary(of: value)
-        case .failure(let error):
-            status = .failed
-            errorCode = error.code
-            errorMessage = error.message
-            errorAction = error.action.rawValue
-            details["error"] = error.json
-            logger.notice("attempt failed", ["op": operationName, "code": error.code])
-        }
-        let diagnostics = JSONValue.object([
-            "worker": .string(configuration.consumerName), "attempt": .int(attempt),
-            "durationMicros": .int(Int(seconds * 1_000_000)),
-        ]).encoded
-        let callTree = context.calls.tree(rootOutcome: status == .succeeded ? "ok" : "error").encoded
-
-        let finishArguments = [
-            entry.id, Keyspace.workerGroup, String(attempt), status.rawValue,
-            String(Clock.milliseconds()), result, summary, errorCode, errorMessage, errorAction,
-            diagnostics, callTree, JSONValue.object(details).encoded,
-        ]
-        guard
-            let finished = await retrying(
-                "finish", logger: logger,
-                { () async throws(RedisError) -> RedisValue in
-                    try await self.client.evalScript(
-                        JobScripts.finish, keys: [keyspace.job(jobId), keyspace.events, keyspace.tasks],
-                        arguments: finishArguments)
-                })
-        else { return }
-        if finished.array?.first?.string == "done" {
-            metrics.increment("cncf_jobs_finished_total", ["operation": operationName, "status": status.rawValue])
-            metrics.observe("cncf_task_duration_seconds", ["operation": operationName], seconds: seconds)
-            logger.debug("attempt finished", ["op": operationName, "status": status.rawValue])
-        } else {
-            logger.notice(
-                "commit refused: the attempt no longer holds its lease", ["op": operationName, "reply": "\(finished)"])
+            metrics.set("cncf_tasks_in_flight", to: Double(running.withLock { $0.count }))
         }
     }
 
-    private func acknowledge(_ entry: StreamEntry) async {
-        _ = await retrying("ack", logger: logger) { () async throws(RedisError) -> RedisValue in
-            try await self.client.command(["XACK", self.configuration.keyspace.tasks, Keyspace.workerGroup, entry.id])
-        }
-    }
-
-    /// Runs a Redis step until it gets through, backing off while Redis is unreachable. Gives up (returning
-    /// `nil`) on a server error or when the worker stops; the task entry then stays pending to be run again.
-    private func retrying(
-        _ step: String, logger: Logger, _ body: @Sendable () async throws(RedisError) -> RedisValue
-    )
-        async -> RedisValue?
-    {
-        var delay = Duration.milliseconds(50)
-        while true {
-            do {
-                return try await body()
-            } catch where error.isConnectionFailure {
-                if stopping.load(ordering: .relaxed) && delay > .seconds(1) { return nil }
-                logger.warning("Redis unreachable; retrying", ["op": step, "error": "\(error)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(2))
-            } catch {
-                logger.error("Redis refused a step; the task stays pending", ["op": step, "error": "\(error)"])
-                return nil
+    /// Listens on the cancellation channel and cancels the running attempts of the jobs announced there.
+    private func startCancellationListener() {
+        let thread = Thread { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                do {
+                    // A quiet channel times the read out after a minute; the loop then simply reconnects. Lease
+                    // renewal also reports cancellations, so one missed while reconnecting is still seen.
+                    let connection = try RedisConnection(configuration: configuration.redis, readTimeout: .seconds(60))
+                    _ = try connection.command(["SUBSCRIBE", configuration.keyspace.cancelChannel])
+                    while !stopping.load(ordering: .relaxed) {
+                        guard let parts = try connection.nextPushedReply().array, parts.count == 3,
+                            parts[0].string == "message", let jobId = parts[2].string
+                        else { continue }
+                        let controls = running.withLock { running in
+                            running.values.filter { $0.jobId == jobId && $0.kind == "primary" }.map(\.control)
+                        }
+                        controls.forEach { $0.requestCancellation(reason: nil) }
+                    }
+                } catch {
+                    if stopping.load(ordering: .relaxed) { break }
+                    Thread.sleep(forTimeInterval: 0.5)
+                }
             }
         }
+        thread.name = "worker-cancellations"
+        thread.start()
+    }
+
+    /// Publishes what this worker is doing every two seconds, for `jobctl top`.
+    private func startHeartbeat() {
+        Task.detached { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                let state = JSONValue.object([
+                    "running": .int(running.withLock { $0.count }),
+                    "concurrency": .int(configuration.workerConcurrency),
+                    "processed": .int(processed.load(ordering: .relaxed)), "at": .int(Int(Clock.milliseconds())),
+                ])
+                _ = try? await client.command([
+                    "HSET", configuration.keyspace.workers, configuration.consumerName, state.encoded,
+                ])
+                try? await Task.sleep(for: .seconds(2))
+            }
+        }
+    }
+}
+
+/// One entry handed to this worker: where it came from and what it asks for.
+struct Delivery: Sendable {
+    enum Kind: String, Sendable {
+        case primary
+        case subscriber
+        case sync
+    }
+
+    let stream: String
+    let group: String
+    let entryId: String
+    let kind: Kind
+    let jobId: String
+    /// The subscriber task's id; empty for the primary task.
+    let taskId: String
+    let fields: [String: String]
+
+    /// Reads an entry of the task stream, or of an async subscriber's group on the event stream (where only the
+    /// events that created a task for this subscriber concern it); `nil` for entries to acknowledge and skip.
+    init?(entry: StreamEntry, stream: String, group: String, subscriber: (any EventSubscriber)?) {
+        self.stream = stream
+        self.group = group
+        entryId = entry.id
+        fields = entry.fields
+        if let subscriber {
+            guard entry.fields["type"] == subscriber.eventType, let jobId = entry.fields["jobId"],
+                let created = entry.fields["subscriberTasks"]
+            else { return nil }
+            let prefix = subscriber.name + "="
+            guard let pair = created.split(separator: ",").first(where: { $0.hasPrefix(prefix) }) else { return nil }
+            kind = .subscriber
+            self.jobId = jobId
+            taskId = String(pair.dropFirst(prefix.count))
+            return
+        }
+        switch entry.fields["kind"] {
+        case "sync":
+            kind = .sync
+            jobId = ""
+            taskId = ""
+        case "subscriber":
+            guard let jobId = entry.fields["jobId"], let taskId = entry.fields["taskId"] else { return nil }
+            kind = .subscriber
+            self.jobId = jobId
+            self.taskId = taskId
+        default:
+            guard let jobId = entry.fields["jobId"], !jobId.isEmpty else { return nil }
+            kind = .primary
+            self.jobId = jobId
+            taskId = ""
+        }
+    }
+}
+
+/// Lets the lease keeper, the cancellation listener, the timeout and a stopping worker end an attempt, and
+/// remembers why it ended.
+final class AttemptControl: Sendable {
+    enum Reason: Sendable, Equatable {
+        case cancelled(String?)
+        case timedOut
+        case leaseLost
+        case handedBack
+    }
+
+    private let state = Mutex<(task: Task<JSONValue, any Error>?, reason: Reason?)>((nil, nil))
+
+    func attach(_ task: Task<JSONValue, any Error>) {
+        let cancelNow = state.withLock { state -> Bool in
+            state.task = task
+            return state.reason != nil
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    var reason: Reason? { state.withLock { $0.reason } }
+
+    func requestCancellation(reason: String?) { end(.cancelled(reason)) }
+    func timeOut() { end(.timedOut) }
+    func loseLease() { end(.leaseLost) }
+    func handBack() { end(.handedBack) }
+
+    private func end(_ reason: Reason) {
+        let task = state.withLock { state -> Task<JSONValue, any Error>? in
+            if state.reason == nil { state.reason = reason }
+            return state.task
+        }
+        task?.cancel()
     }
 }

@@ -1,0 +1,154 @@
+import Foundation
+import HTTPServer
+import JobModel
+import RedisClient
+
+extension Gateway {
+    /// `POST /v1/jobs/<id>/cancel` with an optional `{"reason": "..."}`.
+    func cancel(_ id: String, _ request: HTTPRequest) -> HTTPResponse {
+        var reason = "cancelled by request"
+        if !request.body.isEmpty {
+            guard let body = try? JSONValue.parse(request.body), case .object(let members) = body else {
+                return .error(
+                    400, code: "invalid_json", message: "the body must be a JSON object like {\"reason\": \"...\"}")
+            }
+            if let value = members["reason"], value != .null {
+                guard let text = value.stringValue, (1...500).contains(text.utf8.count) else {
+                    return .error(400, code: "invalid_request", message: "reason must be a string of 1 to 500 bytes")
+                }
+                reason = text
+            }
+        }
+        guard JobID.isValidClientID(id) else { return notFound(id) }
+        do {
+            let reply = try client.evalScriptBlocking(
+                JobScripts.cancel, keys: [keyspace.job(id), keyspace.events, keyspace.due],
+                arguments: [
+                    reason, String(Clock.milliseconds()), String(configuration.retentionSeconds),
+                    keyspace.cancelChannel,
+                ])
+            switch reply.array?.first?.string {
+            case "cancelled", "requested":
+                guard let job = try fetch(id) else { return notFound(id) }
+                let status = job.status == .cancelled ? 200 : 202
+                logger.info("cancellation", ["op": "cancel", "job": id, "status": job.status.rawValue])
+                return .json(status, ["job": jobJSON(job)])
+            case "conflict":
+                let status = reply.array?.dropFirst().first?.string ?? "finished"
+                return .error(409, code: "job_finished", message: "job \(id) is already \(status); nothing to cancel")
+            default:
+                return notFound(id)
+            }
+        } catch {
+            return redisFailure(error)
+        }
+    }
+
+    /// `POST /v1/jobs/<id>/retry`: runs a failed or cancelled job again under the same id.
+    func retry(_ id: String) -> HTTPResponse {
+        guard JobID.isValidClientID(id) else { return notFound(id) }
+        do {
+            switch try retryTask(taskKey: keyspace.job(id), jobId: id, kind: "primary") {
+            case "retried":
+                guard let job = try fetch(id) else { return notFound(id) }
+                return .json(202, ["job": jobJSON(job)], headers: [("Location", "/v1/jobs/\(id)")])
+            case "conflict":
+                let job = try fetch(id)
+                return .error(
+                    409, code: "job_not_retryable",
+                    message:
+                        "job \(id) is \(job?.status.rawValue ?? "unknown"); only failed or cancelled jobs can be retried"
+                )
+            default:
+                return notFound(id)
+            }
+        } catch {
+            return redisFailure(error)
+        }
+    }
+
+    private func retryTask(taskKey: String, jobId: String, kind: String) throws(RedisError) -> String {
+        let reply = try client.evalScriptBlocking(
+            JobScripts.retry, keys: [taskKey, keyspace.job(jobId), keyspace.events, keyspace.tasks],
+            arguments: [String(Clock.milliseconds()), "api", kind])
+        return reply.array?.first?.string ?? "missing"
+    }
+
+    /// `GET /v1/dead-letters?limit=&cursor=`: tasks whose attempts ran out, newest first.
+    func deadLetters(_ request: HTTPRequest) -> HTTPResponse {
+        var limit = Self.defaultPageSize
+        if let text = request.query["limit"] {
+            guard let value = Int(text), (1...Self.maxPageSize).contains(value) else {
+                return .error(
+                    400, code: "invalid_request", message: "limit must be a whole number from 1 to \(Self.maxPageSize)")
+            }
+            limit = value
+        }
+        var top = "+"
+        if let cursor = request.query["cursor"], !cursor.isEmpty {
+            guard Self.isStreamID(cursor) else {
+                return .error(400, code: "invalid_request", message: "cursor must be a value returned as nextCursor")
+            }
+            top = "(" + cursor
+        }
+        do {
+            let entries =
+                try client.commandBlocking(
+                    ["XREVRANGE", keyspace.deadLetters, top, "-", "COUNT", String(limit)]).array ?? []
+            var letters: [JSONValue] = []
+            for entry in entries {
+                guard let pair = entry.array, pair.count == 2, let id = pair[0].string else { continue }
+                var members: [String: JSONValue] = ["id": .string(id)]
+                for (key, value) in pair[1].fieldDictionary {
+                    members[key] = key == "attempt" ? .int(Int(value) ?? 0) : .string(value)
+                }
+                if let at = members["at"]?.stringValue.flatMap(UInt64.init) {
+                    members["at"] = .string(Clock.rfc3339(milliseconds: at))
+                }
+                letters.append(.object(members))
+            }
+            let next: JSONValue = letters.count == limit ? (letters.last?["id"] ?? .null) : .null
+            return .json(200, ["deadLetters": .array(letters), "nextCursor": next])
+        } catch {
+            return redisFailure(error)
+        }
+    }
+
+    /// `POST /v1/dead-letters/<entry id>/requeue`: runs the dead task again and removes the dead letter.
+    func requeue(_ entryId: String) -> HTTPResponse {
+        guard Self.isStreamID(entryId) else {
+            return .error(404, code: "dead_letter_not_found", message: "no dead letter '\(entryId.prefix(64))'")
+        }
+        do {
+            let entries = try client.commandBlocking(["XRANGE", keyspace.deadLetters, entryId, entryId]).array ?? []
+            guard let pair = entries.first?.array, pair.count == 2 else {
+                return .error(404, code: "dead_letter_not_found", message: "no dead letter '\(entryId)'")
+            }
+            let fields = pair[1].fieldDictionary
+            guard let jobId = fields["jobId"], JobID.isValidClientID(jobId) else {
+                return .error(409, code: "dead_letter_unusable", message: "the dead letter names no job")
+            }
+            let kind = fields["kind"] == "subscriber" ? "subscriber" : "primary"
+            let taskKey = kind == "primary" ? keyspace.job(jobId) : keyspace.task(fields["taskId"] ?? "")
+            switch try retryTask(taskKey: taskKey, jobId: jobId, kind: kind) {
+            case "retried":
+                try client.commandBlocking(["XDEL", keyspace.deadLetters, entryId])
+                logger.info("dead letter requeued", ["op": "requeue", "job": jobId, "task": fields["taskId"] ?? ""])
+                guard let job = try fetch(jobId) else { return notFound(jobId) }
+                return .json(202, ["job": jobJSON(job), "requeued": .string(entryId)])
+            case "conflict":
+                return .error(
+                    409, code: "not_retryable", message: "the task is no longer failed; it was retried already")
+            default:
+                return .error(404, code: "job_not_found", message: "the dead letter's job \(jobId) no longer exists")
+            }
+        } catch {
+            return redisFailure(error)
+        }
+    }
+
+    static func isStreamID(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.count <= 20 && $0.allSatisfy(\.isNumber) }
+    }
+}

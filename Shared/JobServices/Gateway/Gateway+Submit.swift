@@ -1,0 +1,192 @@
+import Foundation
+import HTTPServer
+import JobModel
+import RedisClient
+
+extension Gateway {
+    /// `POST /v1/commands`: validates the command, then runs it in its execution mode.
+    func submit(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        guard !request.bodyTooLarge else {
+            return respond(
+                .error(
+                    413, code: "payload_too_large",
+                    message: "the body is larger than \(CommandValidation.maxInputBytes) bytes"))
+        }
+        var command: CommandSubmission
+        do {
+            command = try CommandValidation.parse(body: try JSONValue.parse(request.body))
+            if let key = request.header("Idempotency-Key") {
+                command.idempotencyKey = try CommandValidation.idempotencyKey(key)
+            }
+        } catch let error as JSONValue.ParseError {
+            return respond(.error(400, code: "invalid_json", message: "the body is \(error)"))
+        } catch let error as CommandRejection {
+            return respond(.error(400, code: error.code, message: error.reason))
+        } catch {
+            return respond(.error(400, code: "invalid_request", message: "\(error)"))
+        }
+
+        let operation: OperationCatalog.Entry
+        do {
+            guard
+                let entry = try catalog.entry(
+                    command.operation,
+                    load: { () throws(RedisError) in
+                        try client.commandBlocking(catalog.loadCommand)
+                    })
+            else {
+                return respond(
+                    .error(
+                        404, code: "unknown_operation",
+                        message:
+                            "operation '\(command.operation)' is not registered by any worker; see GET /v1/operations"))
+            }
+            operation = entry
+        } catch {
+            return respond(redisFailure(error))
+        }
+
+        if command.mode == .sync {
+            return runSync(command, respond: respond)
+        }
+        let created: Job
+        do {
+            switch try createJob(command, defaultAttempts: operation.maxAttempts) {
+            case .created(let job): created = job
+            case .refused(let response): return respond(response)
+            }
+        } catch {
+            return respond(redisFailure(error))
+        }
+        let location = [(name: "Location", value: "/v1/jobs/\(created.id)")]
+        guard command.mode != .jobAsync, !created.status.isTerminal || command.mode == .jobSync else {
+            return respond(.json(202, ["job": jobJSON(created)], headers: location))
+        }
+
+        // jobSync waits until everything the command started has finished; jobSyncWithAsyncCont only for the
+        // primary work, leaving its continuations running.
+        let timeout = command.timeoutMilliseconds ?? CommandValidation.defaultSyncTimeoutMilliseconds
+        let untilSettled = command.mode == .jobSync
+        awaitJob(created.id, untilSettled: untilSettled, deadline: ContinuousClock.now + .milliseconds(timeout)) {
+            [self] outcome, timedOut in
+            let job: Job
+            switch outcome {
+            case .failure(let error): return respond(redisFailure(error))
+            case .success(nil): return respond(notFound(created.id))
+            case .success(let found?): job = found
+            }
+            let finished = untilSettled ? job.settled : job.status.isTerminal
+            respond(.json(finished && !timedOut ? 200 : 202, ["job": jobJSON(job)], headers: location))
+        }
+    }
+
+    /// Creates the job; a job whose caller waits is scheduled at once, a `jobAsync` one goes through the
+    /// scheduler. Returns the job, or the response explaining why not.
+    private func createJob(
+        _ command: CommandSubmission, defaultAttempts: Int
+    ) throws(RedisError)
+        -> CreatedJob
+    {
+        let id = command.jobId ?? JobID.make()
+        let now = Clock.milliseconds()
+        var job = Job(
+            id: id, operation: command.operation, principal: command.principal ?? "anonymous",
+            mode: command.mode, acceptedAt: now, input: command.input, source: "http")
+        job.maxAttempts = command.maxAttempts ?? defaultAttempts
+        job.runAt = command.runAt
+        let idempotency = command.idempotencyKey.map { keyspace.idempotency($0) } ?? keyspace.idempotency("-")
+        let reply = try client.evalScriptBlocking(
+            JobScripts.submit,
+            keys: [
+                keyspace.job(id), keyspace.jobIndex, keyspace.commands, keyspace.events, keyspace.tasks,
+                keyspace.due, idempotency,
+            ],
+            arguments: [
+                id, job.operation, job.principal, job.mode.rawValue, job.input.encoded, String(now), "http",
+                String(job.maxAttempts), command.runAt.map(String.init) ?? "", command.idempotencyKey ?? "",
+                String(configuration.retentionSeconds), command.mode == .jobAsync ? "0" : "1",
+            ])
+        let outcome = reply.array?.first?.string
+        let existingId = reply.array?.dropFirst().first?.string ?? id
+        switch outcome {
+        case "created":
+            metrics.increment("cncf_jobs_submitted_total", ["operation": job.operation, "mode": job.mode.rawValue])
+            logger.debug("job accepted", ["op": "submit", "job": id])
+            if command.mode != .jobAsync { job.status = .scheduled }
+            return .created(job)
+        case "exists":
+            guard let existing = try fetch(existingId) else { return .refused(notFound(existingId)) }
+            return .created(existing)
+        default:
+            return .refused(
+                .error(
+                    409, code: "job_exists",
+                    message: "job \(id) already exists with another operation or input; choose another jobId"))
+        }
+    }
+
+    /// A job made or found for a submission, or the response saying why there is none.
+    enum CreatedJob {
+        case created(Job)
+        case refused(HTTPResponse)
+    }
+
+    /// Runs a `sync` command on a worker and answers with its result; nothing is recorded.
+    private func runSync(_ command: CommandSubmission, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let requestId = JobID.make()
+        let timeout = command.timeoutMilliseconds ?? CommandValidation.defaultSyncTimeoutMilliseconds
+        replies.expect(requestId, timeout: .milliseconds(timeout)) { reply in
+            guard let reply else {
+                return respond(
+                    .error(
+                        504, code: "sync_timeout",
+                        message: "no worker answered within \(timeout) ms; the work may still run"))
+            }
+            let body = (try? JSONValue.parse(reply.body, depthLimit: 512)) ?? .null
+            if reply.outcome == "succeeded" {
+                respond(.json(200, ["mode": "sync", "status": "succeeded", "result": body]))
+            } else {
+                respond(.json(422, ["mode": "sync", "status": "failed", "error": body]))
+            }
+        }
+        do {
+            try client.commandBlocking([
+                "XADD", keyspace.tasks, "*", "kind", "sync", "operation", command.operation,
+                "input", command.input.encoded, "principal", command.principal ?? "anonymous",
+                "replyTo", replies.stream, "requestId", requestId,
+            ])
+        } catch {
+            replies.forget(requestId)
+            respond(redisFailure(error))
+        }
+    }
+
+    /// Calls `completion` once the job is terminal (or settled), or at `deadline` with what is known then.
+    /// Registers with the watcher before reading the job, so an end in between is not missed.
+    func awaitJob(
+        _ id: String, untilSettled: Bool, deadline: ContinuousClock.Instant,
+        completion: @escaping @Sendable (_ job: Result<Job?, RedisError>, _ timedOut: Bool) -> Void
+    ) {
+        let remaining = max(.zero, deadline - .now)
+        let waiter = watcher.wait(for: id, timeout: remaining) { [self] timedOut in
+            do throws(RedisError) {
+                let job = try fetch(id)
+                let finished = job.map { untilSettled ? $0.settled : $0.status.isTerminal } ?? true
+                if finished || timedOut || ContinuousClock.now >= deadline {
+                    completion(.success(job), !finished)
+                } else {
+                    awaitJob(id, untilSettled: untilSettled, deadline: deadline, completion: completion)
+                }
+            } catch {
+                completion(.failure(error), true)
+            }
+        }
+        do {
+            let job = try fetch(id)
+            let finished = job.map { untilSettled ? $0.settled : $0.status.isTerminal } ?? true
+            if finished || remaining == .zero { watcher.finish(waiter) }
+        } catch {
+            watcher.finish(waiter)
+        }
+    }
+}
