@@ -155,6 +155,27 @@ extension Scheduler {
         }
     }
 
+    /// Every five seconds: publishes the backlog of each stream's consumer groups as gauges.
+    func measureQueues() {
+        let keyspace = configuration.keyspace
+        maintain("queue-metrics", every: { .seconds(5) }) { connection throws(RedisError) in
+            for stream in [keyspace.commands, keyspace.tasks, keyspace.events] {
+                let reply = try connection.pipeline([["XINFO", "GROUPS", stream], ["XLEN", stream]])
+                metrics.set("cncf_stream_length", ["stream": stream], to: Double(reply[1].int ?? 0))
+                guard case .array(let groups) = reply[0] else { continue }
+                for group in groups {
+                    let info = group.fieldDictionary
+                    guard let name = info["name"] else { continue }
+                    let labels = ["stream": stream, "group": name]
+                    metrics.set("cncf_group_pending", labels, to: Double(info["pending"].flatMap(Int.init) ?? 0))
+                    metrics.set("cncf_group_lag", labels, to: Double(info["lag"].flatMap(Int.init) ?? 0))
+                }
+            }
+            let due = try connection.command(["ZCARD", keyspace.due]).int ?? 0
+            metrics.set("cncf_due_items", to: Double(due))
+        }
+    }
+
     /// Every 30 seconds: trims the work streams below the oldest entry any consumer group still needs, caps the
     /// audit and dead-letter streams, drops expired jobs from the index and forgets silent workers.
     func keepHouse() {

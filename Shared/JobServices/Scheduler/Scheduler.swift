@@ -31,6 +31,14 @@ public final class Scheduler: Sendable {
         metrics.describe(
             "cncf_commands_rejected_total", type: "counter", help: "Command entries refused by validation.")
         metrics.describe("cncf_redis_reconnects_total", type: "counter", help: "Reconnections to Redis.")
+        metrics.describe(
+            "cncf_group_pending", type: "gauge", help: "Entries delivered to a consumer group, not yet acknowledged.")
+        metrics.describe(
+            "cncf_group_lag", type: "gauge", help: "Entries of a stream not yet delivered to a consumer group.")
+        metrics.describe("cncf_stream_length", type: "gauge", help: "Entries in a stream.")
+        metrics.describe("cncf_due_items", type: "gauge", help: "Retries and delayed starts waiting for their time.")
+        metrics.describe(
+            "cncf_reclaims_total", type: "counter", help: "Abandoned deliveries handed out again, by outcome.")
     }
 
     /// Whether the scheduler is connected and reading.

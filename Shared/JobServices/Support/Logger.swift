@@ -17,9 +17,12 @@ public enum LogLevel: Int, Sendable, Comparable, CaseIterable {
 }
 
 /// Writes one JSON object per line to standard error, with stable keys: `ts`, `level`, `service`, `msg`, and
-/// the metadata given (`op`, `job`, `task`, ...). A line is written with a single `write`, so lines of
-/// concurrent threads never interleave.
+/// the metadata given (`op`, `job`, `task`, ...); when standard error is a terminal, readable text instead. A
+/// line is written with a single `write`, so lines of concurrent threads never interleave.
 public struct Logger: Sendable {
+    /// Whether standard error is a terminal (checked once).
+    static let toTerminal = isatty(2) == 1
+
     public let service: String
     public let level: LogLevel
     /// Fields attached to every line of this logger.
@@ -64,15 +67,21 @@ public struct Logger: Sendable {
 
     public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: [String: String] = [:]) {
         guard level >= self.level else { return }
-        var members: [String: JSONValue] = [
-            "ts": .string(Clock.rfc3339(milliseconds: Clock.milliseconds())),
-            "level": .string("\(level)"),
-            "service": .string(service),
-            "msg": .string(message()),
-        ]
-        for (key, value) in metadata { members[key] = .string(value) }
-        for (key, value) in fields { members[key] = .string(value) }
-        var line = JSONValue.object(members).encoded
+        let timestamp = Clock.rfc3339(milliseconds: Clock.milliseconds())
+        var line: String
+        if Self.toTerminal {
+            line = "\(timestamp) \("\(level)".uppercased()) [\(service)] \(message())"
+            let extra = metadata.merging(fields) { _, new in new }
+            for key in extra.keys.sorted() { line += " \(key)=\(extra[key]!)" }
+        } else {
+            var members: [String: JSONValue] = [
+                "ts": .string(timestamp), "level": .string("\(level)"), "service": .string(service),
+                "msg": .string(message()),
+            ]
+            for (key, value) in metadata { members[key] = .string(value) }
+            for (key, value) in fields { members[key] = .string(value) }
+            line = JSONValue.object(members).encoded
+        }
         line += "\n"
         line.withUTF8 { bytes in
             var offset = 0

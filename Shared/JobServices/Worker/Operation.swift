@@ -238,10 +238,11 @@ public final class OperationContext: Sendable {
     public func publish(_ type: String, payload: JSONValue) async throws {
         let event = DomainEvent(type: type, payload: payload, jobId: jobId, taskId: taskId)
         staged.withLock { $0.events.append(event) }
-        try await span("publish \(type)") {}
-        for subscriber in registry.subscribers(of: type, delivery: .sync) {
-            try await span("subscriber \(subscriber.name)") {
-                try await subscriber.handle(event, context: self)
+        try await span("publish \(type)") {
+            for subscriber in registry.subscribers(of: type, delivery: .sync) {
+                try await span("subscriber \(subscriber.name)") {
+                    try await subscriber.handle(event, context: self)
+                }
             }
         }
     }
@@ -255,9 +256,14 @@ public final class OperationContext: Sendable {
         return try await span(operation) { try await callee.run(input: input, context: self) }
     }
 
-    /// Reads one field of a committed application hash (staged writes of this task are not visible).
+    /// Reads one field of a committed application hash (staged writes of this task are not visible). A Redis
+    /// failure is thrown as a `JobError` to retry later.
     public func readHashField(key: String, field: String) async throws -> String? {
-        try await client.command(["HGET", "\(keyspace.namespace):\(key)", field]).string
+        do {
+            return try await client.command(["HGET", "\(keyspace.namespace):\(key)", field]).string
+        } catch {
+            throw JobError(code: "storage_unavailable", message: "reading \(key) failed: \(error)", action: .retryLater)
+        }
     }
 
     /// Runs `body` as a named span of the call tree, recording its start, duration and outcome.
