@@ -76,7 +76,11 @@ extension Gateway {
             case .success(let found?): job = found
             }
             let finished = untilSettled ? job.settled : job.status.isTerminal
-            respond(.json(finished && !timedOut ? 200 : 202, ["job": jobJSON(job)], headers: location))
+            let statuses = (try? subscriberTasks(of: job).map(\.status)) ?? []
+            respond(
+                .json(
+                    finished && !timedOut ? 200 : 202, ["job": jobJSON(job, taskStatuses: statuses)],
+                    headers: location))
         }
     }
 

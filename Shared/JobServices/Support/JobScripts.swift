@@ -12,40 +12,41 @@ public enum JobScripts {
     static let prelude =
         JobTransitions.luaTable + """
 
-            local function emit(events, kind, id, task, operation, principal, status, at, details)
-              redis.call('XADD', events, '*', 'type', kind, 'jobId', id, 'taskId', task, 'operation', operation,
-                'principal', principal, 'status', status, 'at', at, 'details', details)
-            end
-            local function is_terminal(status)
-              return status == 'succeeded' or status == 'failed' or status == 'cancelled'
-            end
-            local function append_attempt(key, record)
-              local current = redis.call('HGET', key, 'attempts')
-              if current and current ~= '' then record = current .. ',' .. record end
-              redis.call('HSET', key, 'attempts', record)
-            end
-            local function create_job(job, index, id, operation, principal, mode, input, now, source, attempts, run_at, idem)
-              redis.call('HSET', job, 'id', id, 'operation', operation, 'principal', principal, 'mode', mode,
-                'status', 'accepted', 'acceptedAt', now, 'input', input, 'retryCount', '0', 'attempt', '0',
-                'maxAttempts', attempts, 'attemptBudget', attempts, 'source', source)
-              if run_at ~= '' and run_at ~= '0' then redis.call('HSET', job, 'runAt', run_at) end
-              if idem ~= '' then redis.call('HSET', job, 'idempotencyKey', idem) end
-              redis.call('ZADD', index, now, id)
-            end
-            -- accepted -> scheduled: onto the task stream now, or into the due index until runAt.
-            local function schedule_job(job, tasks, due, events, id, operation, principal, now)
-              local run_at = tonumber(redis.call('HGET', job, 'runAt') or '0')
-              redis.call('HSET', job, 'status', 'scheduled', 'scheduledAt', now)
-              if run_at > tonumber(now) then
-                redis.call('ZADD', due, run_at, 'job|' .. id)
-                emit(events, 'job.scheduled', id, '', operation, principal, 'scheduled', now,
-                  cjson.encode({runAt = run_at}))
-              else
-                redis.call('HDEL', job, 'runAt')
-                redis.call('XADD', tasks, '*', 'jobId', id, 'kind', 'primary')
-                emit(events, 'job.scheduled', id, '', operation, principal, 'scheduled', now, '')
-              end
-            end
+                local function emit(events, kind, id, task, operation, principal, status, at, details)
+                  redis.call('XADD', events, '*', 'type', kind, 'jobId', id, 'taskId', task, 'operation', operation,
+                    'principal', principal, 'status', status, 'at', at, 'details', details)
+                end
+                local function is_terminal(status)
+                  return status == 'succeeded' or status == 'failed' or status == 'cancelled'
+                end
+                local function append_attempt(key, record)
+                  local current = redis.call('HGET', key, 'attempts')
+                  if current and current ~= '' then record = current .. ',' .. record end
+                  redis.call('HSET', key, 'attempts', record)
+                end
+                local function create_job(job, index, id, operation, principal, mode, input, now, source, attempts, run_at, idem)
+                  redis.call('HSET', job, 'id', id, 'operation', operation, 'principal', principal, 'mode', mode,
+                    'status', 'accepted', 'acceptedAt', now, 'input', input, 'retryCount', '0', 'attempt', '0',
+                    'maxAttempts', attempts, 'attemptBudget', attempts, 'source', source)
+                  if run_at ~= '' and run_at ~= '0' then redis.call('HSET', job, 'runAt', run_at) end
+                  if idem ~= '' then redis.call('HSET', job, 'idempotencyKey', idem) end
+                  redis.call('ZADD', index, now, id)
+                end
+                -- accepted -> scheduled: onto the task stream now, or into the due index until runAt.
+                local function schedule_job(job, tasks, due, events, id, operation, principal, now, run_at)
+                  run_at = tonumber(run_at) or 0
+                  if run_at > tonumber(now) then
+                    redis.call('HSET', job, 'status', 'scheduled', 'scheduledAt', now)
+                    redis.call('ZADD', due, run_at, 'job|' .. id)
+                    emit(events, 'job.scheduled', id, '', operation, principal, 'scheduled', now,
+                      cjson.encode({runAt = run_at}))
+                  else
+                    if run_at > 0 then redis.call('HDEL', job, 'runAt') end
+                    redis.call('HSET', job, 'status', 'scheduled', 'scheduledAt', now)
+                    redis.call('XADD', tasks, '*', 'jobId', id, 'kind', 'primary')
+                    emit(events, 'job.scheduled', id, '', operation, principal, 'scheduled', now, '')
+                  end
+                end
 
             """
 
@@ -76,7 +77,7 @@ public enum JobScripts {
             if ARGV[10] ~= '' then redis.call('SET', KEYS[7], ARGV[1], 'EX', ARGV[11]) end
             emit(KEYS[4], 'job.accepted', ARGV[1], '', ARGV[2], ARGV[3], 'accepted', ARGV[6], '')
             if ARGV[12] == '1' then
-              schedule_job(KEYS[1], KEYS[5], KEYS[6], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[6])
+              schedule_job(KEYS[1], KEYS[5], KEYS[6], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[6], ARGV[9])
             else
               redis.call('XADD', KEYS[3], '*', 'jobId', ARGV[1], 'operation', ARGV[2], 'source', ARGV[7])
             end
@@ -101,9 +102,10 @@ public enum JobScripts {
                 return {'duplicate', known}
               end
             end
-            local existing = redis.call('HMGET', KEYS[1], 'status', 'operation', 'input', 'principal')
+            local existing = redis.call('HMGET', KEYS[1], 'status', 'operation', 'input', 'principal', 'runAt')
             local status = existing[1]
             local principal = existing[4]
+            local run_at = existing[5]
             if not status then
               create_job(KEYS[1], KEYS[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[3], ARGV[9], ARGV[11],
                 ARGV[12], ARGV[13])
@@ -111,6 +113,7 @@ public enum JobScripts {
               emit(KEYS[4], 'job.accepted', ARGV[4], '', ARGV[5], ARGV[6], 'accepted', ARGV[3], '')
               status = 'accepted'
               principal = ARGV[6]
+              run_at = ARGV[12]
             elseif existing[2] ~= ARGV[5] or (ARGV[10] == '1' and existing[3] ~= ARGV[8]) then
               return {'conflict', status}
             end
@@ -118,7 +121,7 @@ public enum JobScripts {
               redis.call('XACK', KEYS[5], ARGV[2], ARGV[1])
               return {'skipped', status}
             end
-            schedule_job(KEYS[1], KEYS[3], KEYS[6], KEYS[4], ARGV[4], ARGV[5], principal, ARGV[3])
+            schedule_job(KEYS[1], KEYS[3], KEYS[6], KEYS[4], ARGV[4], ARGV[5], principal, ARGV[3], run_at)
             redis.call('XACK', KEYS[5], ARGV[2], ARGV[1])
             return {'scheduled', ''}
             """)
@@ -131,23 +134,28 @@ public enum JobScripts {
     public static let start = RedisScript(
         name: "start",
         source: prelude + """
-            local t = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'maxAttempts', 'runs', 'payload', 'eventType', 'id')
+            local primary = ARGV[5] == 'primary'
+            local t = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'maxAttempts', 'runAt', 'id', 'operation',
+              'principal', 'input', 'runs', 'payload', 'eventType')
             if not t[1] then return {'missing'} end
             if t[1] ~= 'scheduled' or not can_move(t[1], 'running') then return {'skip', t[1]} end
-            local j = redis.call('HMGET', KEYS[2], 'id', 'operation', 'principal', 'input')
-            if not j[1] then return {'missing'} end
+            local j = t
+            if not primary then
+              j = redis.call('HMGET', KEYS[2], 'status', 'attempt', 'maxAttempts', 'runAt', 'id', 'operation', 'principal')
+              if not j[5] then return {'missing'} end
+            end
             local attempt = tonumber(t[2] or '0') + 1
+            if t[4] then redis.call('HDEL', KEYS[1], 'runAt') end
             redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[2], 'attempt', attempt,
               'retryCount', attempt - 1, 'worker', ARGV[1], 'lease', ARGV[3] .. '/' .. attempt,
               'leaseUntil', tonumber(ARGV[2]) + tonumber(ARGV[4]))
-            redis.call('HDEL', KEYS[1], 'runAt')
             local details = cjson.encode({attempt = attempt, worker = ARGV[1]})
-            if ARGV[5] == 'primary' then
-              emit(KEYS[3], 'job.running', j[1], '', j[2], j[3], 'running', ARGV[2], details)
-              return {'run', tostring(attempt), j[4], j[2], j[3], t[3], ''}
+            if primary then
+              emit(KEYS[3], 'job.running', j[5], '', j[6], j[7], 'running', ARGV[2], details)
+              return {'run', tostring(attempt), t[8], t[6], t[7], t[3], ''}
             end
-            emit(KEYS[3], 'task.running', j[1], t[7], j[2], j[3], 'running', ARGV[2], details)
-            return {'run', tostring(attempt), t[5], t[4], j[3], t[3], t[6]}
+            emit(KEYS[3], 'task.running', j[5], t[5], j[6], j[7], 'running', ARGV[2], details)
+            return {'run', tostring(attempt), t[10], t[9], j[7], t[3], t[11]}
             """)
 
     /// Extends a running attempt's lease and keeps its delivery from looking idle to the reclaimer.
@@ -180,7 +188,8 @@ public enum JobScripts {
         source: prelude + """
             local entry, group, attempt, outcome, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
             local primary = ARGV[17] == 'primary'
-            local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'maxAttempts', 'cancelRequested', 'startedAt', 'id')
+            local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'maxAttempts', 'cancelRequested', 'startedAt', 'id',
+              'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone')
             if not t[1] then
               redis.call('XACK', KEYS[4], group, entry)
               return {'missing'}
@@ -189,36 +198,47 @@ public enum JobScripts {
               if is_terminal(t[1]) then redis.call('XACK', KEYS[4], group, entry) end
               return {'refused', t[1]}
             end
-            local j = redis.call('HMGET', KEYS[2], 'id', 'operation', 'principal')
+            -- For a primary task the job is the task record; a subscriber task reads its job's fields.
+            local j = t
+            if not primary then
+              j = redis.call('HMGET', KEYS[2], 'status', 'lease', 'maxAttempts', 'cancelRequested', 'startedAt', 'id',
+                'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone')
+            end
+            local job_id, operation, principal = j[6], j[7], j[8]
             local task_id = primary and '' or t[6]
             local prefix = primary and 'job.' or 'task.'
             local error_info = nil
             if outcome ~= 'succeeded' then error_info = {code = ARGV[8], message = ARGV[9], action = ARGV[10]} end
-            append_attempt(KEYS[1], cjson.encode({attempt = tonumber(attempt), worker = ARGV[14],
-              startedAt = tonumber(t[5]), endedAt = tonumber(now), outcome = outcome, error = error_info}))
+            local record = cjson.encode({attempt = tonumber(attempt), worker = ARGV[14], startedAt = tonumber(t[5]),
+              endedAt = tonumber(now), outcome = outcome, error = error_info})
+            if t[9] and t[9] ~= '' then record = t[9] .. ',' .. record end
 
             local delay = tonumber(ARGV[15])
             if outcome == 'failed' and delay >= 0 and tonumber(attempt) < tonumber(t[3]) then
               redis.call('HSET', KEYS[1], 'status', 'scheduled', 'scheduledAt', now, 'errorCode', ARGV[8],
-                'errorMessage', ARGV[9], 'errorAction', ARGV[10])
+                'errorMessage', ARGV[9], 'errorAction', ARGV[10], 'attempts', record)
               redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil')
-              local member = primary and ('job|' .. j[1]) or ('task|' .. j[1] .. '|' .. t[6])
+              local member = primary and ('job|' .. job_id) or ('task|' .. job_id .. '|' .. t[6])
               if delay == 0 then
                 if primary then
-                  redis.call('XADD', KEYS[5], '*', 'jobId', j[1], 'kind', 'primary')
+                  redis.call('XADD', KEYS[5], '*', 'jobId', job_id, 'kind', 'primary')
                 else
-                  redis.call('XADD', KEYS[5], '*', 'jobId', j[1], 'kind', 'subscriber', 'taskId', t[6])
+                  redis.call('XADD', KEYS[5], '*', 'jobId', job_id, 'kind', 'subscriber', 'taskId', t[6])
                 end
               else
                 redis.call('HSET', KEYS[1], 'runAt', tonumber(now) + delay)
                 redis.call('ZADD', KEYS[6], tonumber(now) + delay, member)
               end
-              emit(KEYS[3], prefix .. 'retry_scheduled', j[1], task_id, j[2], j[3], 'scheduled', now,
+              emit(KEYS[3], prefix .. 'retry_scheduled', job_id, task_id, operation, principal, 'scheduled', now,
                 cjson.encode({attempt = tonumber(attempt), delayMs = delay, error = error_info}))
               redis.call('XACK', KEYS[4], group, entry)
               return {'retry', tostring(delay)}
             end
 
+            local fields = {'status', outcome, 'completedAt', now, 'diagnostics', ARGV[11], 'attempts', record}
+            local removed = {'lease', 'leaseUntil'}
+            local function set(name, value) fields[#fields + 1] = name; fields[#fields + 1] = value end
+            local tasks_total = tonumber(j[10] or '0')
             local index = 19
             if outcome == 'succeeded' then
               local writes = tonumber(ARGV[index])
@@ -236,7 +256,7 @@ public enum JobScripts {
               end
               local published = tonumber(ARGV[index])
               index = index + 1
-              local publisher = primary and (j[1] .. '/primary') or t[6]
+              local publisher = primary and (job_id .. '/primary') or t[6]
               for i = 1, published do
                 local event_type, payload = ARGV[index], ARGV[index + 1]
                 index = index + 2
@@ -244,9 +264,9 @@ public enum JobScripts {
                 local subscribers = redis.call('HGET', KEYS[8], event_type)
                 if subscribers then
                   for name, attempts in string.gmatch(subscribers, '([^,=]+)=(%d+)') do
-                    local n = redis.call('HINCRBY', KEYS[2], 'tasksTotal', 1)
-                    local child = j[1] .. '.' .. n
-                    redis.call('HSET', ARGV[18] .. ':task:' .. child, 'id', child, 'jobId', j[1], 'parent', publisher,
+                    tasks_total = redis.call('HINCRBY', KEYS[2], 'tasksTotal', 1)
+                    local child = job_id .. '.' .. tasks_total
+                    redis.call('HSET', ARGV[18] .. ':task:' .. child, 'id', child, 'jobId', job_id, 'parent', publisher,
                       'kind', 'subscriber', 'runs', name, 'eventType', event_type, 'payload', payload,
                       'status', 'scheduled', 'attempt', '0', 'maxAttempts', attempts, 'attemptBudget', attempts,
                       'createdAt', now)
@@ -254,44 +274,51 @@ public enum JobScripts {
                     created[#created + 1] = name .. '=' .. child
                   end
                 end
-                redis.call('XADD', KEYS[3], '*', 'type', event_type, 'jobId', j[1], 'taskId', publisher,
-                  'operation', j[2], 'principal', j[3], 'status', 'published', 'at', now, 'details', payload,
+                redis.call('XADD', KEYS[3], '*', 'type', event_type, 'jobId', job_id, 'taskId', publisher,
+                  'operation', operation, 'principal', principal, 'status', 'published', 'at', now, 'details', payload,
                   'subscriberTasks', table.concat(created, ','))
               end
-              redis.call('HSET', KEYS[1], 'result', ARGV[6])
-              if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'resultSummary', ARGV[7]) end
-              redis.call('HDEL', KEYS[1], 'errorCode', 'errorMessage', 'errorAction', 'conclusion')
+              set('result', ARGV[6])
+              if ARGV[7] ~= '' then set('resultSummary', ARGV[7]) end
+              removed[#removed + 1] = 'errorCode'
+              removed[#removed + 1] = 'errorMessage'
+              removed[#removed + 1] = 'errorAction'
+              removed[#removed + 1] = 'conclusion'
             elseif outcome == 'failed' then
-              redis.call('HSET', KEYS[1], 'errorCode', ARGV[8], 'errorMessage', ARGV[9], 'errorAction', ARGV[10])
-              redis.call('HDEL', KEYS[1], 'result', 'resultSummary')
+              set('errorCode', ARGV[8])
+              set('errorMessage', ARGV[9])
+              set('errorAction', ARGV[10])
+              removed[#removed + 1] = 'result'
+              removed[#removed + 1] = 'resultSummary'
               if delay >= 0 then
-                redis.call('HSET', KEYS[1], 'conclusion', 'attempts exhausted: ' .. attempt .. ' of ' .. t[3])
-                redis.call('XADD', KEYS[7], '*', 'jobId', j[1], 'taskId', task_id, 'kind', ARGV[17],
-                  'operation', j[2], 'attempt', attempt, 'errorCode', ARGV[8], 'errorMessage', ARGV[9], 'at', now)
+                set('conclusion', 'attempts exhausted: ' .. attempt .. ' of ' .. t[3])
+                redis.call('XADD', KEYS[7], '*', 'jobId', job_id, 'taskId', task_id, 'kind', ARGV[17],
+                  'operation', operation, 'attempt', attempt, 'errorCode', ARGV[8], 'errorMessage', ARGV[9], 'at', now)
               else
-                redis.call('HSET', KEYS[1], 'conclusion', 'not retried: the error asks to ' .. ARGV[10])
+                set('conclusion', 'not retried: the error asks to ' .. ARGV[10])
               end
             else
-              redis.call('HSET', KEYS[1], 'cancellationReason', t[4] or ARGV[9])
+              set('cancellationReason', t[4] or ARGV[9])
+              removed[#removed + 1] = 'cancelRequested'
             end
-            redis.call('HSET', KEYS[1], 'status', outcome, 'completedAt', now, 'diagnostics', ARGV[11])
-            if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'callTree', ARGV[12]) end
-            redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil', 'cancelRequested')
+            if ARGV[12] ~= '' then set('callTree', ARGV[12]) end
+            redis.call('HSET', KEYS[1], unpack(fields))
+            redis.call('HDEL', KEYS[1], unpack(removed))
 
             local details = cjson.encode({attempt = tonumber(attempt), durationMs = tonumber(ARGV[13]), error = error_info})
-            emit(KEYS[3], prefix .. outcome, j[1], task_id, j[2], j[3], outcome, now, details)
-            local counts = redis.call('HMGET', KEYS[2], 'status', 'tasksTotal', 'tasksDone')
-            local done = tonumber(counts[3] or '0')
+            emit(KEYS[3], prefix .. outcome, job_id, task_id, operation, principal, outcome, now, details)
+            local job_status = primary and outcome or j[1]
+            local done = tonumber(j[11] or '0')
             if not primary then
               done = redis.call('HINCRBY', KEYS[2], 'tasksDone', 1)
               redis.call('EXPIRE', KEYS[1], ARGV[16])
             end
-            if is_terminal(counts[1]) and done >= tonumber(counts[2] or '0') and (not primary or done > 0) then
-              emit(KEYS[3], 'job.settled', j[1], '', j[2], j[3], counts[1], now, '')
+            if is_terminal(job_status) and done >= tasks_total and (not primary or done > 0) then
+              emit(KEYS[3], 'job.settled', job_id, '', operation, principal, job_status, now, '')
             end
-            if is_terminal(counts[1]) then
+            if is_terminal(job_status) then
               redis.call('EXPIRE', KEYS[2], ARGV[16])
-              redis.call('EXPIRE', KEYS[9], ARGV[16])
+              if tasks_total > 0 then redis.call('EXPIRE', KEYS[9], ARGV[16]) end
             end
             redis.call('XACK', KEYS[4], group, entry)
             return {'done', outcome}

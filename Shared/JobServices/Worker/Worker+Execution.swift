@@ -102,14 +102,12 @@ extension Worker {
         let began = clock.now
         let operation = Task<JSONValue, any Error> { try await work.body(context) }
         control.attach(operation)
-        let keeper = Task { await keepLease(lease.taskKey, lease.delivery, attempt: lease.attempt, control: control) }
-        let timer = Task {
-            try await Task.sleep(for: work.timeout)
-            control.timeOut()
-        }
+        control.supervise(
+            Supervision(
+                taskKey: lease.taskKey, stream: lease.delivery.stream, group: lease.delivery.group,
+                entryId: lease.delivery.entryId, attempt: lease.attempt, deadline: .now + work.timeout,
+                renewAfter: .now + .milliseconds(configuration.leaseMilliseconds / 3)))
         let result = await operation.result
-        keeper.cancel()
-        timer.cancel()
         let seconds = (clock.now - began).seconds
 
         switch result {
@@ -148,29 +146,54 @@ extension Worker {
         }
     }
 
-    /// Renews the lease a third of its length before it lapses, until cancelled; reports a lost lease or a
-    /// requested cancellation to `control`.
-    private func keepLease(_ taskKey: String, _ delivery: Delivery, attempt: Int, control: AttemptControl) async {
+    /// Every tenth of a second: ends attempts that ran past their timeout, and renews, in one pipeline, the
+    /// leases due for renewal (each a third of its length before it would lapse). Renewal replies report lost
+    /// leases and requested cancellations.
+    func superviseAttempts() async {
         let lease = configuration.leaseMilliseconds
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(lease / 3))
-            if Task.isCancelled { return }
-            let arguments = [
-                delivery.entryId, String(attempt), String(Clock.milliseconds()), String(lease),
-                delivery.group, configuration.consumerName,
-            ]
-            guard
-                let reply = try? await client.evalScript(
-                    JobScripts.renew, keys: [taskKey, delivery.stream], arguments: arguments)
-            else { continue }
-            if reply.array?.first?.string == "lost" {
-                control.loseLease()
-                return
+        while !stopping.load(ordering: .relaxed) || !running.withLock({ $0.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = ContinuousClock.now
+            let controls = running.withLock { $0.values.map(\.control) }
+            var renewals: [(AttemptControl, Supervision)] = []
+            for control in controls {
+                guard let supervision = control.supervision else { continue }
+                if now >= supervision.deadline { control.timeOut() }
+                if now >= supervision.renewAfter { renewals.append((control, supervision)) }
             }
-            if let reason = reply.array?.dropFirst().first?.string, !reason.isEmpty {
-                control.requestCancellation(reason: reason)
+            guard !renewals.isEmpty else { continue }
+            var digest = JobScripts.renew.cachedDigest
+            if digest == nil { digest = try? await loadRenewScript() }
+            guard let digest else { continue }
+            let millis = String(Clock.milliseconds())
+            let commands = renewals.map { _, supervision in
+                JobScripts.renew.evalCommand(
+                    digest: digest, keys: [supervision.taskKey, supervision.stream],
+                    arguments: [
+                        supervision.entryId, String(supervision.attempt), millis, String(lease), supervision.group,
+                        configuration.consumerName,
+                    ])
+            }
+            guard let replies = try? await client.pipeline(commands) else { continue }
+            for ((control, _), reply) in zip(renewals, replies) {
+                control.renewed(until: now + .milliseconds(lease / 3))
+                if reply.array?.first?.string == "lost" {
+                    control.loseLease()
+                } else if let reason = reply.array?.dropFirst().first?.string, !reason.isEmpty {
+                    control.requestCancellation(reason: reason)
+                } else if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+                    _ = try? await loadRenewScript()
+                }
             }
         }
+    }
+
+    private func loadRenewScript() async throws -> String {
+        guard let digest = try await client.command(["SCRIPT", "LOAD", JobScripts.renew.source]).string else {
+            throw RedisError.unexpectedReply("SCRIPT LOAD returned no digest")
+        }
+        JobScripts.renew.remember(digest: digest)
+        return digest
     }
 
     private func commit(

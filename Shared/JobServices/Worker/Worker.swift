@@ -73,6 +73,7 @@ public final class Worker: Sendable {
         }
         startCancellationListener()
         startHeartbeat()
+        Task.detached { [self] in await superviseAttempts() }
     }
 
     /// Stops taking work, lets running tasks finish within the grace period, then hands the rest back: each is
@@ -295,8 +296,19 @@ struct Delivery: Sendable {
     }
 }
 
-/// Lets the lease keeper, the cancellation listener, the timeout and a stopping worker end an attempt, and
-/// remembers why it ended.
+/// What the supervisor needs to renew an attempt's lease and to end it on time.
+struct Supervision: Sendable {
+    let taskKey: String
+    let stream: String
+    let group: String
+    let entryId: String
+    let attempt: Int
+    let deadline: ContinuousClock.Instant
+    var renewAfter: ContinuousClock.Instant
+}
+
+/// Lets the supervisor, the cancellation listener and a stopping worker end an attempt, and remembers why it
+/// ended.
 final class AttemptControl: Sendable {
     enum Reason: Sendable, Equatable {
         case cancelled(String?)
@@ -305,7 +317,13 @@ final class AttemptControl: Sendable {
         case handedBack
     }
 
-    private let state = Mutex<(task: Task<JSONValue, any Error>?, reason: Reason?)>((nil, nil))
+    private struct State {
+        var task: Task<JSONValue, any Error>?
+        var reason: Reason?
+        var supervision: Supervision?
+    }
+
+    private let state = Mutex(State())
 
     func attach(_ task: Task<JSONValue, any Error>) {
         let cancelNow = state.withLock { state -> Bool in
@@ -314,6 +332,13 @@ final class AttemptControl: Sendable {
         }
         if cancelNow { task.cancel() }
     }
+
+    /// Puts the attempt under supervision: lease renewal and timeout.
+    func supervise(_ supervision: Supervision) { state.withLock { $0.supervision = supervision } }
+
+    var supervision: Supervision? { state.withLock { $0.reason == nil ? $0.supervision : nil } }
+
+    func renewed(until next: ContinuousClock.Instant) { state.withLock { $0.supervision?.renewAfter = next } }
 
     var reason: Reason? { state.withLock { $0.reason } }
 
