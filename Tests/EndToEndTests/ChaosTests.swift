@@ -1,0 +1,213 @@
+import Foundation
+import JobModel
+import RedisClient
+import Synchronization
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs many jobs whose committed effect increments a counter while workers are killed with SIGKILL at random,
+/// the scheduler is restarted and Redis is restarted once; afterwards every job must be terminal, none lost, and
+/// the counter must equal the number of succeeded jobs (no effect applied twice, none applied without its job
+/// succeeding). `CNCF_CHAOS_JOBS` sets the number of jobs (default 20,000); `ops/chaos` runs this test alone.
+@Suite(.serialized)
+struct ChaosTests {
+    static let jobCount = Int(ProcessInfo.processInfo.environment["CNCF_CHAOS_JOBS"] ?? "") ?? 20_000
+
+    @Test(.timeLimit(.minutes(15)))
+    func everyJobEndsOnceDespiteKilledWorkersAndRestarts() async throws {
+        let redis = try TestRedis()
+        defer { redis.shutdown() }
+        let namespace = TestEnvironment.uniqueNamespace("chaos")
+        let keyspace = Keyspace(namespace: namespace)
+        let logs = redis.directory.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let cast = Cast(redisURL: redis.url, namespace: namespace, logs: logs)
+        defer { cast.stopAll() }
+
+        try cast.startScheduler()
+        try cast.startAudit()
+        for _ in 0..<3 { try cast.startWorker() }
+        try await waitForRegistration(redis: redis.configuration, keyspace: keyspace)
+
+        let submitted = Task.detached { try submitAll(redis: redis.configuration, keyspace: keyspace) }
+        let chaos = Task.detached { () -> Int in
+            var round = 0
+            var redisRestarted = false
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(700))
+                round += 1
+                cast.killRandomWorker()
+                try? cast.startWorker()
+                if round % 7 == 0 { try? cast.restartScheduler() }
+                if round == 5 && !redisRestarted {
+                    redisRestarted = true
+                    try? redis.restart()
+                }
+            }
+            return round
+        }
+
+        try await submitted.value
+        let deadline = ContinuousClock.now + .seconds(600)
+        var statuses: [String: Int] = [:]
+        // Keep the chaos going until nine jobs in ten are finished, then let the survivors finish the rest.
+        repeat {
+            try await Task.sleep(for: .seconds(1))
+            statuses = (try? countStatuses(redis: redis.configuration, keyspace: keyspace)) ?? [:]
+        } while statuses.filter({ isTerminal($0.key) }).values.reduce(0, +) < Self.jobCount * 9 / 10
+            && ContinuousClock.now < deadline
+        chaos.cancel()
+        let rounds = await chaos.value
+        repeat {
+            try await Task.sleep(for: .seconds(1))
+            statuses = (try? countStatuses(redis: redis.configuration, keyspace: keyspace)) ?? [:]
+        } while statuses.filter({ !isTerminal($0.key) }).values.reduce(0, +) > 0 && ContinuousClock.now < deadline
+
+        let connection = try RedisConnection(configuration: redis.configuration)
+        let counter = try connection.command(["HGET", "\(namespace):demo:counters", "chaos"]).int ?? 0
+        let total = statuses.values.reduce(0, +)
+        print("chaos: \(Self.jobCount) jobs, \(rounds) rounds, \(cast.killed) workers killed; statuses \(statuses); counter \(counter)")
+        let unfinished = statuses.filter { !isTerminal($0.key) }
+        #expect(rounds >= 5, "the chaos loop ran \(rounds) rounds; it must kill workers and restart Redis")
+        #expect(total == Self.jobCount, "jobs found: \(total) of \(Self.jobCount) (\(statuses))\n\(cast.logTail())")
+        #expect(unfinished.isEmpty, "jobs not terminal: \(unfinished)\n\(cast.logTail())")
+        #expect(counter == statuses["succeeded", default: 0],
+                "counter \(counter) but \(statuses["succeeded", default: 0]) jobs succeeded (\(statuses))")
+        #expect(statuses["succeeded", default: 0] > Self.jobCount / 2, "most jobs should succeed: \(statuses)")
+        #expect(cast.killed > 0, "no worker was killed")
+    }
+
+    /// Waits until a worker has registered `demo.increment`.
+    private func waitForRegistration(redis: RedisConfiguration, keyspace: Keyspace) async throws {
+        let connection = try RedisConnection(configuration: redis)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if (try connection.command(["HEXISTS", keyspace.operations, "demo.increment"]).int) == 1 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSupportError("no worker registered demo.increment")
+    }
+
+    /// Writes every command onto the command stream with a fixed job id, so a batch that may have been half
+    /// written when Redis went away can simply be written again.
+    private func submitAll(redis: RedisConfiguration, keyspace: Keyspace) throws {
+        var connection: RedisConnection?
+        var next = 0
+        let deadline = ContinuousClock.now + .seconds(300)
+        while next < Self.jobCount {
+            guard ContinuousClock.now < deadline else { throw TestSupportError("could not submit every job") }
+            do {
+                if connection == nil || connection!.isBroken { connection = try RedisConnection(configuration: redis) }
+                let end = min(next + 500, Self.jobCount)
+                let commands = (next..<end).map { index in
+                    ["XADD", keyspace.commands, "*", "operation", "demo.increment", "input", #"{"counter":"chaos"}"#,
+                     "jobId", "chaos-\(index)"]
+                }
+                let replies = try connection!.pipeline(commands)
+                guard !replies.contains(where: { if case .error = $0 { true } else { false } }) else {
+                    throw RedisError.server("XADD refused: \(replies.first { if case .error = $0 { true } else { false } }!)")
+                }
+                next = end
+            } catch {
+                connection = nil
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+    }
+
+    /// How many of the submitted jobs are in each status (`missing` for ids without a job).
+    private func countStatuses(redis: RedisConfiguration, keyspace: Keyspace) throws -> [String: Int] {
+        let connection = try RedisConnection(configuration: redis)
+        var counts: [String: Int] = [:]
+        var start = 0
+        while start < Self.jobCount {
+            let end = min(start + 2_000, Self.jobCount)
+            let replies = try connection.pipeline((start..<end).map { ["HGET", keyspace.job("chaos-\($0)"), "status"] })
+            for reply in replies { counts[reply.string ?? "missing", default: 0] += 1 }
+            start = end
+        }
+        return counts
+    }
+
+    private func isTerminal(_ status: String) -> Bool {
+        status == "succeeded" || status == "failed" || status == "cancelled"
+    }
+}
+
+/// The services of the chaos run, started, killed and restarted by PID.
+private final class Cast: Sendable {
+    private let environment: [String: String]
+    private let logs: URL
+    private let state = Mutex<(workers: [ServiceProcess], scheduler: ServiceProcess?, audit: ServiceProcess?,
+                               everyone: [ServiceProcess], nextWorker: Int, killed: Int)>(([], nil, nil, [], 0, 0))
+
+    init(redisURL: String, namespace: String, logs: URL) {
+        environment = [
+            "REDIS_URL": redisURL, "CNCF_NAMESPACE": namespace, "LOG_LEVEL": "notice", "TASK_LEASE_MS": "1500",
+            "WORKER_CONCURRENCY": "16", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+        ]
+        self.logs = logs
+    }
+
+    var killed: Int { state.withLock { $0.killed } }
+
+    func startWorker() throws {
+        let index = state.withLock { state in
+            state.nextWorker += 1
+            return state.nextWorker
+        }
+        var environment = self.environment
+        environment["WORKER_ID"] = "chaos-worker-\(index)"
+        let worker = try ServiceProcess.service("cncf-worker", environment: environment, logDirectory: logs,
+                                                label: "worker-\(index)")
+        state.withLock {
+            $0.workers.append(worker)
+            $0.everyone.append(worker)
+        }
+    }
+
+    func killRandomWorker() {
+        let victim = state.withLock { state -> ServiceProcess? in
+            guard !state.workers.isEmpty else { return nil }
+            state.killed += 1
+            return state.workers.remove(at: Int.random(in: 0..<state.workers.count))
+        }
+        victim?.kill()
+    }
+
+    func startScheduler() throws {
+        let scheduler = try ServiceProcess.service("cncf-scheduler", environment: environment, logDirectory: logs,
+                                                   label: "scheduler-\(Int.random(in: 0..<1_000_000))")
+        state.withLock {
+            $0.scheduler = scheduler
+            $0.everyone.append(scheduler)
+        }
+    }
+
+    func restartScheduler() throws {
+        state.withLock { $0.scheduler }?.terminate(grace: .seconds(5))
+        try startScheduler()
+    }
+
+    func startAudit() throws {
+        let audit = try ServiceProcess.service("cncf-audit", environment: environment, logDirectory: logs)
+        state.withLock {
+            $0.audit = audit
+            $0.everyone.append(audit)
+        }
+    }
+
+    func stopAll() {
+        for process in state.withLock({ $0.everyone }) where process.isRunning { process.terminate(grace: .seconds(5)) }
+    }
+
+    /// The end of the scheduler's and the newest worker's logs, for failure messages.
+    func logTail() -> String {
+        let (scheduler, worker) = state.withLock { ($0.scheduler, $0.workers.last) }
+        return "scheduler:\n\(scheduler?.logTail(lines: 15) ?? "")\nworker:\n\(worker?.logTail(lines: 15) ?? "")"
+    }
+}
