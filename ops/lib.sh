@@ -154,9 +154,17 @@ start_redis() {
         log_info "port $port on 127.0.0.1 is already in use; cannot start redis-server there"
         return 1
     fi
+    # Job hashes hold JSON values longer than Redis's default 64-byte limit for the compact
+    # listpack encoding; 1024 keeps them compact (docs/deployment.md). Redis before 7 calls the
+    # setting hash-max-ziplist-value.
+    local compact=hash-max-listpack-value
+    case "$(redis-server --version 2>/dev/null | sed -n 's/.* v=\([0-9]*\)\..*/\1/p')" in
+        [1-6]) compact=hash-max-ziplist-value ;;
+    esac
     pid=$(spawn_detached "$dir/redis.stdout" "$dir/redis.pid" \
         redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" \
         --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+        "--$compact" 1024 \
         --save "" --daemonize no --logfile "$dir/redis.log") || return 1
     for _ in $(seq 1 200); do
         if ! pid_alive "$pid"; then

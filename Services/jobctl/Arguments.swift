@@ -50,7 +50,8 @@ let usage = """
     top shows stream backlogs, jobs finished per second and the workers, every second until Ctrl-C; --once
     measures for one second and prints once.
 
-    --json prints the gateway's JSON answers (one object per line for audit tail and top).
+    --json prints JSON instead of text: the job for submit, status and wait, the gateway's whole answer for
+    the other commands, one object per line for audit tail and top.
     The gateway address comes from --url or CNCF_URL (default http://127.0.0.1:8080).
 
     exit codes: 0 done, 1 job failed or cancelled, 2 usage error or unknown job, 3 gateway or Redis
@@ -94,7 +95,7 @@ struct Arguments {
     func allow(_ known: Set<String>, for command: String) throws {
         let given = Set(options.keys).union(flags)
         if let unknown = given.subtracting(known).subtracting(Self.globalOptions).sorted().first {
-            throw CommandLineError(message: "\(command) does not take \(unknown)\n\n\(usage)", code: .usage)
+            throw CommandLineError(message: "\(command) does not take \(unknown); see jobctl --help", code: .usage)
         }
     }
 

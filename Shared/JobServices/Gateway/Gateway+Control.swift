@@ -28,9 +28,9 @@ extension Gateway {
                     keyspace.cancelChannel,
                 ])
             switch reply.array?.first?.string {
-            case "cancelled", "requested":
+            case let outcome? where outcome == "cancelled" || outcome == "requested":
                 guard let job = try fetch(id) else { return notFound(id) }
-                let status = job.status == .cancelled ? 200 : 202
+                let status = outcome == "cancelled" ? 200 : 202
                 logger.info("cancellation", ["op": "cancel", "job": id, "status": job.status.rawValue])
                 return .json(status, ["job": jobJSON(job)])
             case "conflict":
@@ -107,7 +107,13 @@ extension Gateway {
                 }
                 letters.append(.object(members))
             }
-            let next: JSONValue = letters.count == limit ? (letters.last?["id"] ?? .null) : .null
+            var next: JSONValue = .null
+            if letters.count == limit, let last = letters.last?["id"]?.stringValue {
+                let beyond = try client.commandBlocking([
+                    "XREVRANGE", keyspace.deadLetters, "(" + last, "-", "COUNT", "1",
+                ])
+                if !(beyond.array ?? []).isEmpty { next = .string(last) }
+            }
             return .json(200, ["deadLetters": .array(letters), "nextCursor": next])
         } catch {
             return redisFailure(error)

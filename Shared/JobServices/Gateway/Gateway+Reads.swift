@@ -7,6 +7,8 @@ extension Gateway {
     /// A job as the API shows it, with its task counts by status when it has continuation tasks.
     func jobJSON(_ job: Job, taskStatuses: [JobStatus]? = nil) -> JSONValue {
         guard case .object(var members) = job.json else { return job.json }
+        // Counts by status need the task records; without them they are given only when there are no others.
+        guard taskStatuses != nil || job.tasksTotal == 0 else { return .object(members) }
         var byStatus: [String: JSONValue] = [job.status.rawValue: .int(1)]
         for status in taskStatuses ?? [] {
             byStatus[status.rawValue] = .int((byStatus[status.rawValue]?.intValue ?? 0) + 1)
@@ -127,7 +129,9 @@ extension Gateway {
         ]
         if let started = task.startedAt {
             span["startedAt"] = .string(Clock.rfc3339(milliseconds: started))
-            if let completed = task.completedAt { span["durationMicros"] = .int(Int(completed - started) * 1000) }
+            if let completed = task.completedAt, completed >= started {
+                span["durationMicros"] = .int(Int(completed - started) * 1000)
+            }
         }
         return .object(span)
     }

@@ -209,7 +209,8 @@ enum OpenAPIDocument {
                                   "continuations": 2,
                                   "continuationsFinished": 0,
                                   "byStatus": {
-                                    "succeeded": 1
+                                    "succeeded": 1,
+                                    "scheduled": 2
                                   }
                                 },
                                 "settled": false
@@ -1914,7 +1915,7 @@ enum OpenAPIDocument {
                   },
                   "byStatus": {
                     "type": "object",
-                    "description": "Number of tasks per status. Counts every task in `GET /v1/jobs/{id}` and `/wait`; elsewhere only the primary task is counted.",
+                    "description": "Number of tasks per status. Counts every task in `GET /v1/jobs/{id}`, `/wait` and the answers of `jobSync` and `jobSyncWithAsyncCont` submissions; elsewhere (lists, `jobAsync` submissions, cancel, retry, requeue) only the primary task is counted.",
                     "additionalProperties": {
                       "type": "integer",
                       "minimum": 0

@@ -480,7 +480,8 @@ public enum JobScripts {
             redis.call('HSET', KEYS[1], 'status', 'scheduled', 'scheduledAt', ARGV[1],
               'maxAttempts', tonumber(t[2] or '0') + budget)
             redis.call('HDEL', KEYS[1], 'completedAt', 'result', 'resultSummary', 'errorCode', 'errorMessage',
-              'errorAction', 'conclusion', 'cancellationReason', 'cancelRequested', 'runAt')
+              'errorAction', 'conclusion', 'cancellationReason', 'cancelRequested', 'runAt', 'startedAt',
+              'worker', 'callTree', 'diagnostics')
             redis.call('PERSIST', KEYS[1])
             redis.call('PERSIST', KEYS[2])
             if primary then

@@ -176,18 +176,18 @@ public final class Worker: Sendable {
                 _ = try? connection.command(["XACK", stream, group] + unrelated)
             }
             let fresh = running.withLock { running in
-                work.filter { running[$0.entryId] == nil }
+                work.filter { running[$0.runningKey] == nil }
             }
             for _ in fresh.count..<taken { slots.signal() }
             for delivery in fresh {
                 let control = AttemptControl()
                 running.withLock {
-                    $0[delivery.entryId] = RunningTask(
+                    $0[delivery.runningKey] = RunningTask(
                         jobId: delivery.jobId, kind: delivery.kind.rawValue, control: control)
                 }
                 Task {
                     await self.execute(delivery, control: control)
-                    self.running.withLock { _ = $0.removeValue(forKey: delivery.entryId) }
+                    self.running.withLock { _ = $0.removeValue(forKey: delivery.runningKey) }
                     self.processed.add(1, ordering: .relaxed)
                     self.slots.signal()
                 }
@@ -258,6 +258,9 @@ struct Delivery: Sendable {
     /// The subscriber task's id; empty for the primary task.
     let taskId: String
     let fields: [String: String]
+
+    /// Identifies the delivery among those running: one event entry reaches every subscriber's group.
+    var runningKey: String { "\(group)|\(entryId)" }
 
     /// Reads an entry of the task stream, or of an async subscriber's group on the event stream (where only the
     /// events that created a task for this subscriber concern it); `nil` for entries to acknowledge and skip.
