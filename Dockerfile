@@ -44,8 +44,10 @@ RUN groupadd --system --gid 10001 cncf \
  && chown cncf:cncf /var/lib/cncf-audit
 COPY --from=build /out/ /usr/local/bin/
 USER cncf:cncf
-# Inside a container the gateway must listen on every interface to be reachable.
+# Inside a container the gateway, and the /healthz and /metrics endpoint of the other services
+# (on METRICS_PORT, when set), must listen on every interface to be reachable.
 ENV GATEWAY_HOST=0.0.0.0 \
-    GATEWAY_PORT=8080
+    GATEWAY_PORT=8080 \
+    METRICS_HOST=0.0.0.0
 EXPOSE 8080 9100
 CMD ["cncf-gateway"]

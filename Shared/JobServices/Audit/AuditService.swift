@@ -1,35 +1,55 @@
+import AuditArchive
 import Foundation
 import JobModel
 import RedisClient
 import Synchronization
 
-/// Writes the audit trail: one entry on the audit stream for every entry of the event stream.
+/// Writes the audit trail: one chained entry on the audit stream for every entry of the event stream, copied
+/// into a SQLite archive.
 ///
 /// A dedicated thread reads the event stream through the `audit` consumer group in batches and, for each batch,
-/// appends the audit entries and acknowledges the events in one `MULTI`/`EXEC`, so every event is audited
-/// exactly once even when the service or Redis restarts in between.
+/// appends the audit entries, moves the chain head and acknowledges the events in one `MULTI`/`EXEC` guarded by
+/// `WATCH` on the head, so every event is audited exactly once and two running instances still write a single
+/// chain. Afterwards the entries go into the archive, which catches up from the audit stream whenever it is
+/// behind (after a crash, or entries written by another instance). See docs/audit.md.
 public final class AuditService: Sendable {
     public let configuration: ServiceConfiguration
     public let metrics: Metrics
+    public let archive: AuditArchive
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let stopped = DispatchSemaphore(value: 0)
     private let healthy = Atomic<Bool>(false)
+    private let chainSeq = Atomic<Int>(0)
+    private let archivedSeq = Atomic<Int>(0)
 
     static let batchSize = 512
 
-    public init(configuration: ServiceConfiguration, metrics: Metrics = Metrics()) {
+    public init(configuration: ServiceConfiguration, archive: AuditArchive, metrics: Metrics = Metrics()) {
         self.configuration = configuration
+        self.archive = archive
         self.metrics = metrics
         self.logger = Logger(service: "audit", level: configuration.logLevel)
         metrics.describe("cncf_audit_entries_total", type: "counter", help: "Audit entries written, by event type.")
+        metrics.describe(
+            "cncf_audit_archive_entries", type: "gauge", help: "Entries in the SQLite audit archive.")
+        metrics.describe(
+            "cncf_audit_chain_conflicts_total", type: "counter",
+            help: "Batches linked again because another audit instance moved the chain head first.")
         metrics.describe("cncf_redis_reconnects_total", type: "counter", help: "Reconnections to Redis.")
     }
 
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
 
+    /// The last seq known to be on Redis, and the last seq in the archive.
+    public var progress: (chain: Int, archived: Int) {
+        (chainSeq.load(ordering: .relaxed), archivedSeq.load(ordering: .relaxed))
+    }
+
     public func start() {
-        logger.info("audit starting", configuration.summary.merging(["op": "start"]) { $1 })
+        logger.info(
+            "audit starting",
+            configuration.summary.merging(["op": "start", "archive": archive.path]) { $1 })
         let thread = Thread { [self] in run() }
         thread.name = "audit"
         thread.start()
@@ -42,43 +62,56 @@ public final class AuditService: Sendable {
     }
 
     private func run() {
+        defer { stopped.signal() }
         let keyspace = configuration.keyspace
         let reader = StreamGroupReader(
             configuration: configuration.redis, stream: keyspace.events, group: Keyspace.auditGroup,
             consumer: configuration.consumerName, logger: logger)
         reader.onReconnect = { [metrics] in metrics.increment("cncf_redis_reconnects_total") }
+        guard let writer = openWriter(keyspace: keyspace) else { return }
+
         while !stopping.load(ordering: .relaxed) {
             let entries = reader.next(count: Self.batchSize)
-            healthy.store((try? reader.connection()) != nil, ordering: .relaxed)
-            guard !entries.isEmpty else { continue }
+            guard let connection = try? reader.connection() else {
+                healthy.store(false, ordering: .relaxed)
+                continue
+            }
+            healthy.store(true, ordering: .relaxed)
             do {
-                try record(entries, on: try reader.connection())
+                // An idle read is the moment to notice entries other instances wrote, and to repair the archive.
+                if entries.isEmpty || writer.archiveIsBehind {
+                    try writer.catchUp(on: connection)
+                }
+                if !entries.isEmpty {
+                    try writer.record(entries, on: connection)
+                }
+            } catch let error as AuditArchiveError {
+                logger.error("audit archive failed", ["op": "archive", "error": "\(error)", "path": archive.path])
             } catch {
                 logger.warning(
                     "audit batch failed; its events stay pending and are read again",
                     ["op": "audit", "error": "\(error)"])
                 reader.reset()
             }
+            chainSeq.store(writer.chainSeq, ordering: .relaxed)
+            archivedSeq.store(writer.archived.head.seq, ordering: .relaxed)
         }
-        stopped.signal()
     }
 
-    private func record(_ entries: [StreamEntry], on connection: RedisConnection) throws(RedisError) {
-        let keyspace = configuration.keyspace
-        var commands: [[String]] = [["MULTI"]]
-        var written: [LifecycleEvent] = []
-        for entry in entries where !entry.fields.isEmpty {
-            let event = LifecycleEvent(eventId: entry.id, fields: entry.fields)
-            commands.append(["XADD", keyspace.audit, "*"] + event.auditFields)
-            written.append(event)
+    /// The writer, once the archive could be read; retried every few seconds until it works or the service stops.
+    private func openWriter(keyspace: Keyspace) -> AuditChainWriter? {
+        while !stopping.load(ordering: .relaxed) {
+            do {
+                let writer = try AuditChainWriter(
+                    keyspace: keyspace, archive: archive, metrics: metrics, logger: logger)
+                archivedSeq.store(writer.archived.head.seq, ordering: .relaxed)
+                chainSeq.store(writer.chainSeq, ordering: .relaxed)
+                return writer
+            } catch {
+                logger.error("cannot read the audit archive; retrying", ["op": "archive", "error": "\(error)"])
+                Thread.sleep(forTimeInterval: 2)
+            }
         }
-        commands.append(["XACK", keyspace.events, Keyspace.auditGroup] + entries.map(\.id))
-        commands.append(["EXEC"])
-        let replies = try connection.pipeline(commands)
-        _ = try replies[replies.count - 1].throwingServerError()
-        for event in written {
-            metrics.increment("cncf_audit_entries_total", ["type": event.type])
-        }
-        logger.debug("audited events", ["op": "audit", "count": String(written.count)])
+        return nil
     }
 }

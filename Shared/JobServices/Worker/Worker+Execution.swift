@@ -3,35 +3,27 @@ import JobModel
 import RedisClient
 
 extension Worker {
-    func execute(_ delivery: Delivery, control: AttemptControl) async {
+    /// Runs one delivery; `started` is the reply of its `start` script, already run for the whole batch.
+    func execute(_ delivery: Delivery, started: RedisValue?, control: AttemptControl) async {
         switch delivery.kind {
         case .sync: await executeSync(delivery, control: control)
-        case .primary, .subscriber: await executeTask(delivery, control: control)
+        case .primary, .subscriber: await executeTask(delivery, started: started ?? .null, control: control)
         }
     }
 
     /// Runs one attempt of a primary or subscriber task and commits its outcome.
-    private func executeTask(_ delivery: Delivery, control: AttemptControl) async {
+    private func executeTask(_ delivery: Delivery, started: RedisValue, control: AttemptControl) async {
         let keyspace = configuration.keyspace
         let primary = delivery.kind == .primary
         let jobKey = keyspace.job(delivery.jobId)
         let taskKey = primary ? jobKey : keyspace.task(delivery.taskId)
         let taskId = primary ? JobTask.primaryID(of: delivery.jobId) : delivery.taskId
         let logger = self.logger.with(["job": delivery.jobId, "task": taskId])
-        let leaseMilliseconds = configuration.leaseMilliseconds
 
-        let startArguments = [
-            configuration.consumerName, String(Clock.milliseconds()), delivery.entryId,
-            String(leaseMilliseconds), delivery.kind.rawValue,
-        ]
-        guard
-            let started = await retrying(
-                "start", logger: logger,
-                { () async throws(RedisError) -> RedisValue in
-                    try await self.client.evalScript(
-                        JobScripts.start, keys: [taskKey, jobKey, keyspace.events], arguments: startArguments)
-                })
-        else { return }
+        if case .error(let message) = started {
+            logger.error("start refused; the delivery stays pending", ["op": "start", "error": message])
+            return
+        }
         guard let fields = started.array, fields.first?.string == "run", fields.count >= 7,
             let attempt = fields[1].int, let name = fields[3].string
         else {

@@ -157,11 +157,17 @@ public final class Worker: Sendable {
         reader.onReconnect = { [metrics] in metrics.increment("cncf_redis_reconnects_total") }
         let batchLimit = min(configuration.workerConcurrency, Self.maxBatch)
         while !stopping.load(ordering: .relaxed) {
-            guard slots.wait(timeout: .now() + 0.5) == .success else { continue }
-            var taken = 1
-            while taken < batchLimit, slots.wait(timeout: .now()) == .success { taken += 1 }
+            // The task reader reads only as many entries as it has slots for. A subscriber's reader sees every
+            // event, most of them not for it, so it reads first and takes slots only for its own tasks: it must
+            // not sit in a blocking read holding slots the task reader needs.
+            var taken = 0
+            if subscriber == nil {
+                guard slots.wait(timeout: .now() + 0.5) == .success else { continue }
+                taken = 1
+                while taken < batchLimit, slots.wait(timeout: .now()) == .success { taken += 1 }
+            }
 
-            let entries = reader.next(count: taken)
+            let entries = reader.next(count: subscriber == nil ? taken : Self.maxBatch)
             if subscriber == nil { healthy.store((try? reader.connection()) != nil, ordering: .relaxed) }
             var work: [Delivery] = []
             var unrelated: [String] = []
@@ -178,15 +184,31 @@ public final class Worker: Sendable {
             let fresh = running.withLock { running in
                 work.filter { running[$0.runningKey] == nil }
             }
+            while taken < fresh.count {
+                guard slots.wait(timeout: .now() + 0.5) == .success else { continue }
+                taken += 1
+            }
+            // Start every task of the batch in one round trip on this thread's own connection; a failure leaves
+            // the entries pending, to be read again after the reconnect.
+            let starts: [RedisValue?]
+            do {
+                starts = try startAll(fresh, on: try reader.connection())
+            } catch {
+                logger.warning(
+                    "starting a batch failed; its entries stay pending", ["op": "start", "error": "\(error)"])
+                reader.reset()
+                for _ in 0..<taken { slots.signal() }
+                continue
+            }
             for _ in fresh.count..<taken { slots.signal() }
-            for delivery in fresh {
+            for (delivery, started) in zip(fresh, starts) {
                 let control = AttemptControl()
                 running.withLock {
                     $0[delivery.runningKey] = RunningTask(
                         jobId: delivery.jobId, kind: delivery.kind.rawValue, control: control)
                 }
                 Task {
-                    await self.execute(delivery, control: control)
+                    await self.execute(delivery, started: started, control: control)
                     self.running.withLock { _ = $0.removeValue(forKey: delivery.runningKey) }
                     self.processed.add(1, ordering: .relaxed)
                     self.slots.signal()
@@ -194,6 +216,27 @@ public final class Worker: Sendable {
             }
             metrics.set("cncf_tasks_in_flight", to: Double(running.withLock { $0.count }))
         }
+    }
+
+    /// Runs the `start` script for every task delivery of a batch in one pipeline; `nil` for `sync` requests.
+    private func startAll(_ deliveries: [Delivery], on connection: RedisConnection) throws(RedisError) -> [RedisValue?]
+    {
+        let keyspace = configuration.keyspace
+        let now = String(Clock.milliseconds())
+        let tasks = deliveries.filter { $0.kind != .sync }
+        let calls = tasks.map { delivery in
+            let jobKey = keyspace.job(delivery.jobId)
+            let taskKey = delivery.kind == .primary ? jobKey : keyspace.task(delivery.taskId)
+            return (
+                keys: [taskKey, jobKey, keyspace.events],
+                arguments: [
+                    configuration.consumerName, now, delivery.entryId,
+                    String(configuration.leaseMilliseconds), delivery.kind.rawValue,
+                ]
+            )
+        }
+        var replies = try connection.evalScriptBatch(JobScripts.start, calls: calls).makeIterator()
+        return deliveries.map { $0.kind == .sync ? nil : replies.next() }
     }
 
     /// Listens on the cancellation channel and cancels the running attempts of the jobs announced there.
