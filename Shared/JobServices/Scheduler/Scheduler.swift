@@ -74,6 +74,7 @@ public final class Scheduler: Sendable {
             configuration: configuration.redis, stream: keyspace.commands, group: Keyspace.schedulerGroup,
             consumer: configuration.consumerName, logger: logger)
         reader.onReconnect = { [metrics] in metrics.increment("cncf_redis_reconnects_total") }
+        reader.adoptAbandonedAfter = .seconds(60)
         while !stopping.load(ordering: .relaxed) {
             let entries = reader.next(count: Self.batchSize)
             healthy.store((try? reader.connection()) != nil, ordering: .relaxed)

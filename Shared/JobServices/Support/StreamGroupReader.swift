@@ -36,6 +36,11 @@ public final class StreamGroupReader {
     private var backoff = Duration.milliseconds(100)
     /// Called after each successful reconnect (not the first connect).
     public var onReconnect: (() -> Void)?
+    /// When set, entries that another consumer of the group has held unacknowledged for longer than this are
+    /// claimed and handled here: that consumer is taken for dead. Only for groups whose consumers finish an entry
+    /// in far less time (the scheduler's and the audit service's); workers' tasks are reclaimed under leases.
+    public var adoptAbandonedAfter: Duration?
+    private var lastAdoption = ContinuousClock.now
     private var hasConnected = false
 
     public init(
@@ -80,6 +85,17 @@ public final class StreamGroupReader {
     public func next(count: Int) -> [StreamEntry] {
         do {
             let connection = try connection()
+            if let idle = adoptAbandonedAfter, ContinuousClock.now - lastAdoption > .seconds(10) {
+                lastAdoption = .now
+                let claimed = try connection.command([
+                    "XAUTOCLAIM", stream, group, consumer, String(idle.milliseconds), "0-0", "COUNT", "1000", "JUSTID",
+                ])
+                if let ids = claimed.array?.dropFirst().first?.array, !ids.isEmpty {
+                    logger.notice("adopted entries of a silent consumer", ["op": "adopt", "stream": stream,
+                                                                           "count": String(ids.count)])
+                    readingPending = true
+                }
+            }
             let position = readingPending ? "0" : ">"
             var command = ["XREADGROUP", "GROUP", group, consumer, "COUNT", String(count)]
             if !readingPending { command += ["BLOCK", String(blockMilliseconds)] }
