@@ -15,7 +15,7 @@ ARG SWIFT_IMAGE=swift:6.0-bookworm
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libhiredis-dev libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev \
+      libhiredis-dev libmicrohttpd-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Each directory gets its own COPY: a multi-source COPY would flatten their contents into /src.
@@ -32,10 +32,11 @@ RUN swift build -c release --static-swift-stdlib \
  && strip /out/*
 
 FROM debian:bookworm-slim AS runtime
-# libstdc++6 is used by the statically linked Swift runtime; libcurl4 by the HTTP client code.
+# libstdc++6 is used by the statically linked Swift runtime; libcurl4 by the HTTP client code;
+# libssl3 (libcrypto) and libsqlite3-0 by the audit trail.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libhiredis0.14 libmicrohttpd12 libsqlite3-0 libstdc++6 libcurl4 ca-certificates \
+      libhiredis0.14 libmicrohttpd12 libsqlite3-0 libssl3 libstdc++6 libcurl4 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 cncf \
  && useradd --system --uid 10001 --gid cncf --home-dir /nonexistent --no-create-home \

@@ -20,6 +20,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CHiredis", path: "Shared/CHiredis"),
+        .systemLibrary(name: "CCrypto", path: "Shared/CCrypto"),
+        .systemLibrary(name: "CSQLite", path: "Shared/CSQLite"),
         .target(
             name: "CMicroHTTPD",
             path: "Shared/CMicroHTTPD",
@@ -32,8 +34,11 @@ let package = Package(
             name: "HTTPServer", dependencies: ["CMicroHTTPD"], path: "Shared/HTTPServer", swiftSettings: swiftSettings),
         .target(name: "JobModel", path: "Shared/JobModel", swiftSettings: swiftSettings),
         .target(
+            name: "AuditArchive", dependencies: ["CCrypto", "CSQLite", "JobModel"], path: "Shared/AuditArchive",
+            swiftSettings: swiftSettings),
+        .target(
             name: "JobServices",
-            dependencies: ["JobModel", "RedisClient", "HTTPServer"],
+            dependencies: ["JobModel", "RedisClient", "HTTPServer", "AuditArchive", "CCurlClient"],
             path: "Shared/JobServices",
             swiftSettings: swiftSettings
         ),
@@ -56,10 +61,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "cncf-audit", dependencies: ["JobServices"], path: "Services/cncf-audit", swiftSettings: swiftSettings
-        ),
+            name: "cncf-audit", dependencies: ["JobServices", "AuditArchive"], path: "Services/cncf-audit",
+            swiftSettings: swiftSettings),
         .executableTarget(
-            name: "jobctl", dependencies: ["JobModel", "RedisClient", "JobServices"], path: "Services/jobctl",
+            name: "jobctl", dependencies: ["JobModel", "RedisClient", "JobServices", "AuditArchive"],
+            path: "Services/jobctl",
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "cncf-bench",
@@ -86,6 +92,12 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["TestSupport", "JobModel", "RedisClient"],
             path: "Tests/EndToEndTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AuditTests",
+            dependencies: ["AuditArchive", "JobServices", "JobModel", "RedisClient"],
+            path: "Tests/AuditTests",
             swiftSettings: swiftSettings
         ),
     ]

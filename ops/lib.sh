@@ -7,7 +7,9 @@ CNCF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CNCF_ROOT
 
 # Debian packages the build, the tests and ops/stack need.
-CNCF_PACKAGES=(libhiredis-dev libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev redis-server redis-tools curl)
+# libssl-dev: SHA-256 of the audit chain; sqlite3: the shell the audit tests tamper with the archive through.
+CNCF_PACKAGES=(libhiredis-dev libmicrohttpd-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev redis-server redis-tools
+    curl sqlite3)
 
 _cncf_apt_updated=0
 

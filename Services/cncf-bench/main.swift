@@ -86,7 +86,7 @@ final class Stack {
         let port = freePort()
         gatewayURL = "http://127.0.0.1:\(port)"
         let base = [
-            "REDIS_URL": redisURL, "CNCF_NAMESPACE": namespace, "LOG_LEVEL": "warning",
+            "REDIS_URL": redisURL, "CNCF_NAMESPACE": namespace, "LOG_LEVEL": "warning", "CNCF_AUTH": "off",
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
         ]
         func start(_ name: String, _ executable: String, _ extra: [String: String]) throws {

@@ -6,17 +6,22 @@ import JobServices
 #endif
 
 let configuration: ServiceConfiguration
+let access: AccessControl
 do {
     configuration = try ServiceConfiguration.fromEnvironment()
+    access = try AccessControl.fromEnvironment(ServiceConfiguration.currentEnvironment())
 } catch {
     Logger(service: "gateway").error("invalid configuration", ["op": "start", "error": "\(error)"])
     exit(2)
 }
 
-let gateway = Gateway(configuration: configuration)
+let auditURL = ServiceConfiguration.currentEnvironment()["AUDIT_URL"].flatMap { $0.isEmpty ? nil : $0 }
+let gateway = Gateway(configuration: configuration, access: access, auditURL: auditURL)
 gateway.start()
 let server = HTTPServer(
-    configuration: .init(host: configuration.gatewayHost, port: configuration.gatewayPort, threads: 4),
+    configuration: .init(
+        host: configuration.gatewayHost, port: configuration.gatewayPort, threads: 4, connectionLimit: 2048,
+        connectionTimeoutSeconds: 30),
     handler: gateway)
 do {
     try server.start()

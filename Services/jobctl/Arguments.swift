@@ -34,6 +34,7 @@ let usage = """
       operations
       health
       audit tail [--from-start]     (reads Redis: REDIS_URL, CNCF_NAMESPACE)
+      audit verify                  (reads Redis: checks the audit hash chain; exit 1 when it is broken)
       top [--once]                  (reads Redis: REDIS_URL, CNCF_NAMESPACE)
 
     submit:

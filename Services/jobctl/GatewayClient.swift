@@ -29,6 +29,9 @@ struct GatewayClient {
         for (name, value) in headers {
             request.setValue(value, forHTTPHeaderField: name)
         }
+        if let token = ProcessInfo.processInfo.environment["CNCF_TOKEN"], !token.isEmpty {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        }
         let data: Data
         let response: URLResponse
         do {

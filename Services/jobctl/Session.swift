@@ -43,10 +43,15 @@ struct Session {
             if printer.json { printer.show(health) } else { print(health["status"]?.stringValue ?? "unknown") }
             return .success
         case "audit":
-            try arguments.allow(["--from-start"], for: "audit tail")
-            guard words.count == 2, words[1] == "tail" else {
-                throw CommandLineError(message: "usage: jobctl audit tail [--from-start]", code: .usage)
+            guard words.count == 2, words[1] == "tail" || words[1] == "verify" else {
+                throw CommandLineError(
+                    message: "usage: jobctl audit tail [--from-start] | jobctl audit verify", code: .usage)
             }
+            if words[1] == "verify" {
+                try arguments.allow([], for: "audit verify")
+                return try verifyAuditStream(printer: printer)
+            }
+            try arguments.allow(["--from-start"], for: "audit tail")
             try tailAudit(fromStart: arguments.flags.contains("--from-start"), printer: printer)
         case "top":
             try arguments.allow(["--once"], for: "top")

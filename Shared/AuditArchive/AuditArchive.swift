@@ -20,6 +20,11 @@ public final class AuditArchive: @unchecked Sendable {
     /// The file name used when `CNCF_AUDIT_DB` is not set.
     public static let defaultPath = "./cncf-audit.db"
 
+    /// The archive's path: `CNCF_AUDIT_DB`, or `defaultPath` when it is unset or empty.
+    public static func configuredPath(environment: [String: String]) -> String {
+        environment["CNCF_AUDIT_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultPath
+    }
+
     public let path: String
     private let database: OpaquePointer
     private let lock = Mutex(())

@@ -15,15 +15,20 @@ public enum AuditChain {
     /// Inside each value a backslash is written `\\` and a line feed `\n` (backslash, letter n), so a value
     /// cannot move text into its neighbour without changing the canonical text.
     public static func canonicalText(of entry: AuditEntry) -> String {
-        [
-            String(entry.seq), String(entry.at), entry.type, entry.jobId, entry.taskId, entry.operation,
-            entry.principal, entry.status, entry.details, entry.eventId,
-        ].map(escaped).joined(separator: "\n")
+        var bytes: [UInt8] = []
+        appendCanonicalText(of: entry, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The hash `entry` must carry, given its content and `prevHash`.
     public static func hash(of entry: AuditEntry) -> String {
-        SHA256.hex(entry.prevHash + "\n" + canonicalText(of: entry))
+        // Built as bytes in one buffer: verification hashes every archived entry, so this is the hot path.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(entry.prevHash.utf8.count + entry.details.utf8.count + 192)
+        bytes += entry.prevHash.utf8
+        bytes.append(UInt8(ascii: "\n"))
+        appendCanonicalText(of: entry, to: &bytes)
+        return SHA256.hex(bytes)
     }
 
     /// Entries for `events`, numbered and linked after `head`.
@@ -36,20 +41,26 @@ public enum AuditChain {
         }
     }
 
-    private static func escaped(_ value: String) -> String {
-        let backslash = UInt8(ascii: "\\")
-        let lineFeed = UInt8(ascii: "\n")
-        guard value.utf8.contains(where: { $0 == backslash || $0 == lineFeed }) else { return value }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(value.utf8.count + 8)
-        for byte in value.utf8 {
-            switch byte {
-            case backslash: bytes += [backslash, backslash]
-            case lineFeed: bytes += [backslash, UInt8(ascii: "n")]
-            default: bytes.append(byte)
+    private static func appendCanonicalText(of entry: AuditEntry, to bytes: inout [UInt8]) {
+        let values = [
+            String(entry.seq), String(entry.at), entry.type, entry.jobId, entry.taskId, entry.operation,
+            entry.principal, entry.status, entry.details, entry.eventId,
+        ]
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: "\n")) }
+            let utf8 = value.utf8
+            if !utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") }) {
+                bytes += utf8
+                continue
+            }
+            for byte in utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                default: bytes.append(byte)
+                }
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
@@ -112,6 +123,11 @@ public struct AuditChainVerifier: Sendable {
         head = .empty
     }
 
+    /// `ok: N entries, head <hash>`, or the break as `broken at seq N (stream id …): <what differs>`.
+    public var summary: String {
+        failure.map(\.description) ?? "ok: \(count) entries, head \(head.hash)"
+    }
+
     /// Checks the next entry; returns false once the chain is broken.
     @discardableResult
     public mutating func check(_ entry: AuditEntry) -> Bool {
@@ -161,12 +177,25 @@ public struct AuditChainVerifier: Sendable {
 
     /// Whether stream id `later` (`milliseconds-sequence`) sorts after `earlier`; malformed ids never do.
     static func streamId(_ later: String, follows earlier: String) -> Bool {
-        func parts(_ id: String) -> (UInt64, UInt64)? {
-            let pieces = id.split(separator: "-", omittingEmptySubsequences: false)
-            guard pieces.count == 2, let time = UInt64(pieces[0]), let sequence = UInt64(pieces[1]) else { return nil }
-            return (time, sequence)
-        }
-        guard let later = parts(later), let earlier = parts(earlier) else { return false }
+        guard let later = streamIdParts(later), let earlier = streamIdParts(earlier) else { return false }
         return later > earlier
+    }
+
+    private static func streamIdParts(_ id: String) -> (UInt64, UInt64)? {
+        var parts: (UInt64, UInt64) = (0, 0)
+        var digits = 0
+        var inSequence = false
+        for byte in id.utf8 {
+            if byte == UInt8(ascii: "-") && !inSequence && digits > 0 {
+                inSequence = true
+                digits = 0
+                continue
+            }
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"), digits < 19 else { return nil }
+            let digit = UInt64(byte - UInt8(ascii: "0"))
+            if inSequence { parts.1 = parts.1 * 10 + digit } else { parts.0 = parts.0 * 10 + digit }
+            digits += 1
+        }
+        return inSequence && digits > 0 ? parts : nil
     }
 }

@@ -37,6 +37,8 @@ public final class AuditService: Sendable {
             "cncf_audit_chain_conflicts_total", type: "counter",
             help: "Batches linked again because another audit instance moved the chain head first.")
         metrics.describe("cncf_redis_reconnects_total", type: "counter", help: "Reconnections to Redis.")
+        // Shown as 0 from the start, so that alerts on its rate have a series to look at.
+        metrics.increment("cncf_audit_chain_conflicts_total", by: 0)
     }
 
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }

@@ -5,8 +5,8 @@ import RedisClient
 
 extension Gateway {
     /// `POST /v1/jobs/<id>/cancel` with an optional `{"reason": "..."}`.
-    func cancel(_ id: String, _ request: HTTPRequest) -> HTTPResponse {
-        var reason = "cancelled by request"
+    func cancel(_ id: String, _ request: HTTPRequest, caller: Identity) -> HTTPResponse {
+        var reason = "cancelled by \(caller.principal)"
         if !request.body.isEmpty {
             guard let body = try? JSONValue.parse(request.body), case .object(let members) = body else {
                 return .error(
@@ -45,10 +45,10 @@ extension Gateway {
     }
 
     /// `POST /v1/jobs/<id>/retry`: runs a failed or cancelled job again under the same id.
-    func retry(_ id: String) -> HTTPResponse {
+    func retry(_ id: String, caller: Identity) -> HTTPResponse {
         guard JobID.isValidClientID(id) else { return notFound(id) }
         do {
-            switch try retryTask(taskKey: keyspace.job(id), jobId: id, kind: "primary") {
+            switch try retryTask(taskKey: keyspace.job(id), jobId: id, kind: "primary", by: caller.principal) {
             case "retried":
                 guard let job = try fetch(id) else { return notFound(id) }
                 return .json(202, ["job": jobJSON(job)], headers: [("Location", "/v1/jobs/\(id)")])
@@ -67,10 +67,14 @@ extension Gateway {
         }
     }
 
-    private func retryTask(taskKey: String, jobId: String, kind: String) throws(RedisError) -> String {
+    private func retryTask(
+        taskKey: String, jobId: String, kind: String, by principal: String
+    ) throws(RedisError)
+        -> String
+    {
         let reply = try client.evalScriptBlocking(
             JobScripts.retry, keys: [taskKey, keyspace.job(jobId), keyspace.events, keyspace.tasks],
-            arguments: [String(Clock.milliseconds()), "api", kind])
+            arguments: [String(Clock.milliseconds()), principal, kind])
         return reply.array?.first?.string ?? "missing"
     }
 
@@ -121,7 +125,7 @@ extension Gateway {
     }
 
     /// `POST /v1/dead-letters/<entry id>/requeue`: runs the dead task again and removes the dead letter.
-    func requeue(_ entryId: String) -> HTTPResponse {
+    func requeue(_ entryId: String, caller: Identity) -> HTTPResponse {
         guard Self.isStreamID(entryId) else {
             return .error(404, code: "dead_letter_not_found", message: "no dead letter '\(entryId.prefix(64))'")
         }
@@ -136,7 +140,7 @@ extension Gateway {
             }
             let kind = fields["kind"] == "subscriber" ? "subscriber" : "primary"
             let taskKey = kind == "primary" ? keyspace.job(jobId) : keyspace.task(fields["taskId"] ?? "")
-            switch try retryTask(taskKey: taskKey, jobId: jobId, kind: kind) {
+            switch try retryTask(taskKey: taskKey, jobId: jobId, kind: kind, by: caller.principal) {
             case "retried":
                 try client.commandBlocking(["XDEL", keyspace.deadLetters, entryId])
                 logger.info("dead letter requeued", ["op": "requeue", "job": jobId, "task": fields["taskId"] ?? ""])
@@ -156,5 +160,30 @@ extension Gateway {
     static func isStreamID(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.count <= 20 && $0.allSatisfy(\.isNumber) }
+    }
+}
+
+extension Gateway {
+    /// `GET /v1/audit` and `GET /v1/jobs/<id>/audit`: answered by the audit service, which owns the archive.
+    func passToAudit(query fixed: [String: String], from request: HTTPRequest) -> HTTPResponse {
+        guard let auditURL else {
+            return .error(
+                503, code: "audit_unavailable",
+                message: "the gateway has no AUDIT_URL; the audit archive is not reachable")
+        }
+        var query = request.query.filter {
+            ["since", "until", "principal", "type", "limit", "cursor"].contains($0.key)
+        }
+        query.merge(fixed) { _, fixed in fixed }
+        let text = query.keys.sorted().map { key in
+            let value = query[key]!.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            return "\(key)=\(value)"
+        }.joined(separator: "&")
+        let connection = HTTPClientConnection()
+        let reply = connection.send("GET", "\(auditURL)/audit" + (text.isEmpty ? "" : "?\(text)"))
+        guard reply.status > 0 else {
+            return .error(503, code: "audit_unavailable", message: "the audit service does not answer")
+        }
+        return HTTPResponse(status: reply.status, body: reply.body)
     }
 }

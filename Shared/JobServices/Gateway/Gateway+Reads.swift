@@ -136,7 +136,7 @@ extension Gateway {
         return .object(span)
     }
 
-    func list(_ request: HTTPRequest) -> HTTPResponse {
+    func list(_ request: HTTPRequest, caller: Identity) -> HTTPResponse {
         var limit = Self.defaultPageSize
         if let text = request.query["limit"] {
             guard let value = Int(text), (1...Self.maxPageSize).contains(value) else {
@@ -154,6 +154,8 @@ extension Gateway {
             status = value
         }
         let operation = request.query["operation"].flatMap { $0.isEmpty ? nil : $0 }
+        // A caller who may read only its own jobs lists only those.
+        let principal = caller.readsAllJobs ? nil : caller.principal
         var cursor: (score: Int, id: String)?
         if let text = request.query["cursor"], !text.isEmpty {
             let parts = text.split(separator: ":", maxSplits: 1)
@@ -164,7 +166,7 @@ extension Gateway {
         }
 
         // Walk the index newest first; with filters, scan at most a bounded number of jobs per request.
-        let filtered = status != nil || operation != nil
+        let filtered = status != nil || operation != nil || principal != nil
         let scanBudget = max(limit * 20, 2_000)
         var scanned = 0
         var jobs: [Job] = []
@@ -209,6 +211,7 @@ extension Gateway {
                     guard let job = Job(fields: reply.fieldDictionary) else { continue }
                     if let status, job.status != status { continue }
                     if let operation, job.operation != operation { continue }
+                    if let principal, job.principal != principal { continue }
                     jobs.append(job)
                     if jobs.count == limit { break }
                 }

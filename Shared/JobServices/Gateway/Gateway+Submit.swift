@@ -5,7 +5,7 @@ import RedisClient
 
 extension Gateway {
     /// `POST /v1/commands`: validates the command, then runs it in its execution mode.
-    func submit(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+    func submit(_ request: HTTPRequest, caller: Identity, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         guard !request.bodyTooLarge else {
             return respond(
                 .error(
@@ -24,6 +24,14 @@ extension Gateway {
             return respond(.error(400, code: error.code, message: error.reason))
         } catch {
             return respond(.error(400, code: "invalid_request", message: "\(error)"))
+        }
+
+        // The caller is the principal; only an admin may submit on someone else's behalf.
+        if case .tokens = access {
+            if let named = command.principal, named != caller.principal, !caller.roles.contains(.admin) {
+                return respond(.error(403, code: "forbidden", message: "only an admin may submit as another principal"))
+            }
+            command.principal = command.principal ?? caller.principal
         }
 
         let operation: OperationCatalog.Entry
@@ -93,9 +101,11 @@ extension Gateway {
     {
         let id = command.jobId ?? JobID.make()
         let now = Clock.milliseconds()
+        let source: String
+        if case .off = access { source = "http-unverified" } else { source = "http" }
         var job = Job(
             id: id, operation: command.operation, principal: command.principal ?? "anonymous",
-            mode: command.mode, acceptedAt: now, input: command.input, source: "http")
+            mode: command.mode, acceptedAt: now, input: command.input, source: source)
         job.maxAttempts = command.maxAttempts ?? defaultAttempts
         job.runAt = command.runAt
         let idempotency = command.idempotencyKey.map { keyspace.idempotency($0) } ?? keyspace.idempotency("-")
@@ -106,7 +116,7 @@ extension Gateway {
                 keyspace.due, idempotency,
             ],
             arguments: [
-                id, job.operation, job.principal, job.mode.rawValue, job.input.encoded, String(now), "http",
+                id, job.operation, job.principal, job.mode.rawValue, job.input.encoded, String(now), source,
                 String(job.maxAttempts), command.runAt.map(String.init) ?? "", command.idempotencyKey ?? "",
                 String(configuration.retentionSeconds), command.mode == .jobAsync ? "0" : "1",
             ])

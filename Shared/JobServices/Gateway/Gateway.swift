@@ -18,14 +18,22 @@ public final class Gateway: HTTPHandler {
     let replies: SyncReplies
     let catalog: OperationCatalog
     let keyspace: Keyspace
+    let access: AccessControl
+    /// The audit service's query endpoint (`http://host:port`), to which `/v1/audit` is passed on.
+    let auditURL: String?
 
     public static let defaultWaitMilliseconds = 30_000
     public static let maxWaitMilliseconds = 300_000
     public static let defaultPageSize = 50
     public static let maxPageSize = 500
 
-    public init(configuration: ServiceConfiguration, metrics: Metrics = Metrics()) {
+    public init(
+        configuration: ServiceConfiguration, access: AccessControl, auditURL: String? = nil,
+        metrics: Metrics = Metrics()
+    ) {
         self.configuration = configuration
+        self.access = access
+        self.auditURL = auditURL
         self.metrics = metrics
         self.logger = Logger(service: "gateway", level: configuration.logLevel)
         self.client = RedisClient(configuration: configuration.redis, name: "gateway-redis")
@@ -47,6 +55,11 @@ public final class Gateway: HTTPHandler {
             configuration.summary.merging([
                 "op": "start", "listen": "\(configuration.gatewayHost):\(configuration.gatewayPort)",
             ]) { $1 })
+        if case .off = access {
+            logger.warning(
+                "AUTHENTICATION IS OFF (CNCF_AUTH=off): every caller can read and control every job",
+                ["op": "start"])
+        }
         watcher.start()
         replies.start()
     }
@@ -65,29 +78,82 @@ public final class Gateway: HTTPHandler {
             metrics.increment("cncf_http_requests_total", ["route": route.name, "status": String(response.status)])
             responder.respond(response)
         }
-        switch route {
-        case .methodNotAllowed:
-            respond(
+        if case .methodNotAllowed = route {
+            return respond(
                 .error(405, code: "method_not_allowed", message: "\(request.method) is not allowed on \(request.path)"))
-        case .submit: submit(request, respond: respond)
-        case .list: respond(list(request))
+        }
+        guard route.needsIdentity else {
+            switch route {
+            case .health: return respond(health())
+            case .metrics:
+                return respond(
+                    HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4", text: metrics.prometheusText()))
+            case .openAPI: return respond(HTTPResponse(status: 200, text: OpenAPIDocument.text))
+            default:
+                return respond(.error(404, code: "not_found", message: "no route \(request.method) \(request.path)"))
+            }
+        }
+        let caller: Identity
+        switch access {
+        case .off:
+            caller = .unauthenticated
+        case .tokens(let authenticator):
+            guard let identity = authenticator.identity(forAuthorization: request.header("Authorization")) else {
+                return respond(
+                    .error(
+                        401, code: "unauthorized", message: "a valid token is required: Authorization: Bearer <token>",
+                        headers: [("WWW-Authenticate", "Bearer")]))
+            }
+            caller = identity
+        }
+        if let refusal = authorize(route, caller) { return respond(refusal) }
+
+        switch route {
+        case .submit: submit(request, caller: caller, respond: respond)
+        case .list: respond(list(request, caller: caller))
         case .job(let id): respond(read(id))
         case .result(let id): respond(result(id))
         case .wait(let id): wait(id, request, respond: respond)
         case .tasks(let id): respond(tasks(id))
         case .callTree(let id): respond(callTree(id))
-        case .cancel(let id): respond(cancel(id, request))
-        case .retry(let id): respond(retry(id))
+        case .jobAudit(let id): respond(passToAudit(query: ["jobId": id], from: request))
+        case .audit: respond(passToAudit(query: [:], from: request))
+        case .cancel(let id): respond(cancel(id, request, caller: caller))
+        case .retry(let id): respond(retry(id, caller: caller))
         case .deadLetters: respond(deadLetters(request))
-        case .requeue(let entryId): respond(requeue(entryId))
+        case .requeue(let entryId): respond(requeue(entryId, caller: caller))
         case .operations: respond(operations())
-        case .health: respond(health())
-        case .metrics:
-            respond(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4", text: metrics.prometheusText()))
-        case .openAPI: respond(HTTPResponse(status: 200, text: OpenAPIDocument.text))
-        case .notFound:
-            respond(.error(404, code: "not_found", message: "no route \(request.method) \(request.path)"))
+        case .health, .metrics, .openAPI, .notFound, .methodNotAllowed: break
         }
+    }
+
+    /// The refusal for a caller who may not use `route` (403), or whose job it is not (404, so that job ids
+    /// cannot be probed); `nil` when the call may go ahead.
+    private func authorize(_ route: Route, _ caller: Identity) -> HTTPResponse? {
+        let forbidden = HTTPResponse.error(403, code: "forbidden", message: "your roles do not allow \(route.name)")
+        switch route {
+        case .submit:
+            return caller.has(.submitter) || caller.has(.operator) ? nil : forbidden
+        case .deadLetters, .requeue:
+            return caller.has(.operator) ? nil : forbidden
+        case .audit:
+            return caller.has(.auditor) ? nil : forbidden
+        case .job(let id), .result(let id), .wait(let id), .tasks(let id), .callTree(let id), .jobAudit(let id):
+            return caller.readsAllJobs || owns(id, caller) ? nil : notFound(id)
+        case .cancel(let id), .retry(let id):
+            if caller.controlsAllJobs { return nil }
+            guard owns(id, caller) else { return notFound(id) }
+            return caller.has(.submitter) ? nil : forbidden
+        default:
+            return nil
+        }
+    }
+
+    /// Whether the job exists and was submitted by the caller.
+    private func owns(_ id: String, _ caller: Identity) -> Bool {
+        guard JobID.isValidClientID(id) else { return false }
+        let principal = try? client.commandBlocking(["HGET", keyspace.job(id), "principal"]).string
+        return principal == caller.principal
     }
 
     // MARK: Helpers shared by the handlers
@@ -116,7 +182,7 @@ public final class Gateway: HTTPHandler {
 enum Route: Sendable {
     case submit, list, deadLetters, operations, health, metrics, openAPI, notFound
     case job(String), result(String), wait(String), tasks(String), callTree(String), cancel(String), retry(String)
-    case requeue(String)
+    case requeue(String), jobAudit(String), audit
 
     private static let postRoutes: Set<String> = ["submit", "cancel", "retry", "requeue"]
 
@@ -135,6 +201,7 @@ enum Route: Sendable {
             case "jobs": self = .list
             case "operations": self = .operations
             case "dead-letters": self = .deadLetters
+            case "audit": self = .audit
             default: self = .notFound
             }
         case 3 where parts[0] == "v1" && parts[1] == "jobs":
@@ -147,6 +214,7 @@ enum Route: Sendable {
             case "calltree": self = .callTree(parts[2])
             case "cancel": self = .cancel(parts[2])
             case "retry": self = .retry(parts[2])
+            case "audit": self = .jobAudit(parts[2])
             default: self = .notFound
             }
         case 4 where parts[0] == "v1" && parts[1] == "dead-letters" && parts[3] == "requeue":
@@ -159,6 +227,14 @@ enum Route: Sendable {
     }
 
     indirect case methodNotAllowed(Route)
+
+    /// Whether the route is part of the API (`/v1`), which needs a caller's identity.
+    var needsIdentity: Bool {
+        switch self {
+        case .health, .metrics, .openAPI, .notFound, .methodNotAllowed: false
+        default: true
+        }
+    }
 
     /// A short name for metrics.
     var name: String {
@@ -179,6 +255,8 @@ enum Route: Sendable {
         case .cancel: "cancel"
         case .retry: "retry"
         case .requeue: "requeue"
+        case .jobAudit: "job-audit"
+        case .audit: "audit"
         case .methodNotAllowed(let route): route.name
         }
     }

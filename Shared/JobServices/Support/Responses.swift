@@ -14,8 +14,11 @@ extension HTTPResponse {
     }
 
     /// The API's error shape: `{"error": {"code": ..., "message": ...}}`.
-    public static func error(_ status: Int, code: String, message: String) -> HTTPResponse {
-        json(status, ["error": ["code": .string(code), "message": .string(message)]])
+    public static func error(
+        _ status: Int, code: String, message: String,
+        headers: [(name: String, value: String)] = []
+    ) -> HTTPResponse {
+        json(status, ["error": ["code": .string(code), "message": .string(message)]], headers: headers)
     }
 }
 

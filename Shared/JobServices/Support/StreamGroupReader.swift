@@ -91,8 +91,12 @@ public final class StreamGroupReader {
                     "XAUTOCLAIM", stream, group, consumer, String(idle.milliseconds), "0-0", "COUNT", "1000", "JUSTID",
                 ])
                 if let ids = claimed.array?.dropFirst().first?.array, !ids.isEmpty {
-                    logger.notice("adopted entries of a silent consumer", ["op": "adopt", "stream": stream,
-                                                                           "count": String(ids.count)])
+                    logger.notice(
+                        "adopted entries of a silent consumer",
+                        [
+                            "op": "adopt", "stream": stream,
+                            "count": String(ids.count),
+                        ])
                     readingPending = true
                 }
             }
