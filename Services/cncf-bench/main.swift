@@ -98,7 +98,7 @@ final class Stack {
         }
         try start("gateway", "cncf-gateway", ["GATEWAY_PORT": String(port)])
         try start("scheduler", "cncf-scheduler", [:])
-        try start("audit", "cncf-audit", [:])
+        try start("audit", "cncf-audit", ["CNCF_AUDIT_DB": "\(options.workDirectory)/\(namespace)-audit.db"])
         for index in 1...workers {
             try start("worker\(index)", "cncf-worker", ["WORKER_ID": "bench-worker-\(index)"])
         }

@@ -25,6 +25,7 @@ public final class AuditArchive: @unchecked Sendable {
         environment["CNCF_AUDIT_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultPath
     }
 
+    /// The SQLite file.
     public let path: String
     private let database: OpaquePointer
     private let lock = Mutex(())

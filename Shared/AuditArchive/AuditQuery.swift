@@ -14,6 +14,7 @@ public struct AuditQuery: Sendable, Equatable {
     /// Only entries with a higher seq: the `nextCursor` of the page before.
     public var afterSeq: Int?
 
+    /// The page size when `limit` is not given, and the largest one allowed.
     public static let defaultLimit = 100
     public static let maxLimit = 500
     /// The parameters `GET /audit` accepts; any other is refused, so a misspelt filter is not silently ignored.

@@ -60,6 +60,8 @@ struct MHD_Daemon *cncf_http_start(const char *host, uint16_t port, unsigned int
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                            /* One client address may hold at most a quarter of the connections. */
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, connection_limit / 4 > 0 ? connection_limit / 4 : 1u,
                             MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
                             MHD_OPTION_NOTIFY_COMPLETED, &cncf_completed, callbacks,
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,

@@ -53,8 +53,12 @@ extension Clock {
         parts.tm_hour = Int32(hour)
         parts.tm_min = Int32(minute)
         parts.tm_sec = Int32(second)
-        let seconds = timegm(&parts)
+        var seconds = timegm(&parts)
         guard seconds >= 0 else { return nil }
+        // timegm rolls impossible dates (February 30) into the next month; refuse them instead.
+        var check = tm()
+        gmtime_r(&seconds, &check)
+        guard check.tm_mday == Int32(day), check.tm_mon == Int32(month - 1) else { return nil }
         return UInt64(seconds) * 1000 + UInt64(milliseconds)
     }
 

@@ -50,8 +50,8 @@ public enum CommandValidation {
     public static let maxInputBytes = 1 << 20
     public static let maxAttemptsLimit = 100
     public static let maxIdempotencyKeyLength = 200
-    /// How far ahead `runAt` may be: one year.
-    public static let maxScheduleAheadMilliseconds: UInt64 = 366 * 24 * 3600 * 1000
+    /// The latest `runAt` accepted: the last millisecond of 2099.
+    public static let latestRunAt: UInt64 = 4_102_444_799_999
     /// Default and longest wait of a synchronous caller.
     public static let defaultSyncTimeoutMilliseconds = 10_000
     public static let maxSyncTimeoutMilliseconds = 60_000
@@ -164,15 +164,16 @@ public enum CommandValidation {
         if let value = members["runAt"], value != .null {
             if let number = value.intValue, number >= 0 {
                 start = try runAt(String(number), now: now)
-            } else if let text = value.stringValue {
+            } else if let text = value.stringValue, !text.isEmpty {
                 start = try runAt(text, now: now)
             } else {
                 throw CommandRejection(
                     code: "invalid_request", reason: "'runAt' must be milliseconds since the epoch or an RFC 3339 time")
             }
         }
-        if start != nil && mode != .jobAsync {
-            throw CommandRejection(code: "invalid_request", reason: "'runAt' needs mode jobAsync")
+        if mode == .sync {
+            // A sync command has no job to delay: it always runs at once.
+            start = nil
         }
         return CommandSubmission(
             operation: operation, input: members["input"] ?? .object([:]), mode: mode,
@@ -235,8 +236,8 @@ public enum CommandValidation {
             throw CommandRejection(
                 code: "invalid_run_at", reason: "runAt must be milliseconds since the epoch or an RFC 3339 UTC time")
         }
-        guard time <= now + maxScheduleAheadMilliseconds else {
-            throw CommandRejection(code: "invalid_run_at", reason: "runAt is more than a year ahead")
+        guard time <= latestRunAt else {
+            throw CommandRejection(code: "invalid_run_at", reason: "runAt must be before the year 2100")
         }
         return time
     }

@@ -194,7 +194,9 @@ private final class Cast: Sendable {
     }
 
     func startAudit() throws {
-        let audit = try ServiceProcess.service("cncf-audit", environment: environment, logDirectory: logs)
+        let audit = try ServiceProcess.service(
+            "cncf-audit", environment: environment.merging(["CNCF_AUDIT_DB": logs.appendingPathComponent("audit.db").path]) { $1 },
+            logDirectory: logs)
         state.withLock {
             $0.audit = audit
             $0.everyone.append(audit)

@@ -9,11 +9,15 @@ public struct AuditEndpoint: HTTPHandler {
     let archive: AuditArchive
     let operations: OperationsEndpoint
 
+    /// - Parameters:
+    ///   - archive: a read-only connection to the archive the service writes.
+    ///   - operations: answers every other path (`/healthz`, `/metrics`).
     public init(archive: AuditArchive, operations: OperationsEndpoint) {
         self.archive = archive
         self.operations = operations
     }
 
+    /// Answers `/audit` and `/audit/verify` from the archive and hands everything else to `operations`.
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
         switch request.path {
         case "/audit", "/audit/verify":

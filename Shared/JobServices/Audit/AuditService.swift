@@ -25,6 +25,7 @@ public final class AuditService: Sendable {
 
     static let batchSize = 512
 
+    /// - Parameter archive: the archive this service appends to (opened read-write); one service per file.
     public init(configuration: ServiceConfiguration, archive: AuditArchive, metrics: Metrics = Metrics()) {
         self.configuration = configuration
         self.archive = archive
@@ -41,6 +42,7 @@ public final class AuditService: Sendable {
         metrics.increment("cncf_audit_chain_conflicts_total", by: 0)
     }
 
+    /// Whether the last read of the event stream reached Redis.
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
 
     /// The last seq known to be on Redis, and the last seq in the archive.
@@ -48,6 +50,7 @@ public final class AuditService: Sendable {
         (chainSeq.load(ordering: .relaxed), archivedSeq.load(ordering: .relaxed))
     }
 
+    /// Starts the service's thread, which reads events until `stop()`.
     public func start() {
         logger.info(
             "audit starting",
@@ -57,6 +60,7 @@ public final class AuditService: Sendable {
         thread.start()
     }
 
+    /// Stops after the batch in hand (waiting at most one blocking read, 2 seconds) and returns once stopped.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
         stopped.wait()
@@ -70,6 +74,7 @@ public final class AuditService: Sendable {
             configuration: configuration.redis, stream: keyspace.events, group: Keyspace.auditGroup,
             consumer: configuration.consumerName, logger: logger)
         reader.onReconnect = { [metrics] in metrics.increment("cncf_redis_reconnects_total") }
+        reader.adoptAbandonedAfter = .seconds(60)
         guard let writer = openWriter(keyspace: keyspace) else { return }
 
         while !stopping.load(ordering: .relaxed) {

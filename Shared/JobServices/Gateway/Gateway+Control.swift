@@ -89,11 +89,14 @@ extension Gateway {
             limit = value
         }
         var top = "+"
-        if let cursor = request.query["cursor"], !cursor.isEmpty {
+        if let cursor = request.query["cursor"] {
             guard Self.isStreamID(cursor) else {
                 return .error(400, code: "invalid_request", message: "cursor must be a value returned as nextCursor")
             }
-            top = "(" + cursor
+            let parts = cursor.split(separator: "-").compactMap { UInt64($0) }
+            // Nothing lies below the smallest id; Redis refuses an exclusive range from it.
+            if parts == [0, 0] { return .json(200, ["deadLetters": [], "nextCursor": .null]) }
+            top = "(\(parts[0])-\(parts[1])"
         }
         do {
             let entries =
@@ -157,9 +160,10 @@ extension Gateway {
         }
     }
 
+    /// Whether `text` is a stream entry id Redis accepts: two unsigned 64-bit numbers joined by `-`.
     static func isStreamID(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.count <= 20 && $0.allSatisfy(\.isNumber) }
+        return parts.count == 2 && parts.allSatisfy { UInt64($0) != nil }
     }
 }
 

@@ -146,7 +146,7 @@ extension Gateway {
             limit = value
         }
         var status: JobStatus?
-        if let text = request.query["status"], !text.isEmpty {
+        if let text = request.query["status"] {
             guard let value = JobStatus(rawValue: text) else {
                 let names = JobStatus.allCases.map(\.rawValue).joined(separator: ", ")
                 return .error(400, code: "invalid_request", message: "status must be one of \(names)")
@@ -157,7 +157,7 @@ extension Gateway {
         // A caller who may read only its own jobs lists only those.
         let principal = caller.readsAllJobs ? nil : caller.principal
         var cursor: (score: Int, id: String)?
-        if let text = request.query["cursor"], !text.isEmpty {
+        if let text = request.query["cursor"] {
             let parts = text.split(separator: ":", maxSplits: 1)
             guard parts.count == 2, let score = Int(parts[0]), JobID.isValidClientID(String(parts[1])) else {
                 return .error(400, code: "invalid_request", message: "cursor must be a value returned as nextCursor")
@@ -165,43 +165,44 @@ extension Gateway {
             cursor = (score, String(parts[1]))
         }
 
-        // Walk the index newest first; with filters, scan at most a bounded number of jobs per request.
+        // Walk the index newest first by rank, resuming just after the cursor's job (whose rank moves as newer
+        // jobs arrive); with filters, scan at most a bounded number of jobs per request.
         let filtered = status != nil || operation != nil || principal != nil
         let scanBudget = max(limit * 20, 2_000)
         var scanned = 0
         var jobs: [Job] = []
         var more = true
         do {
+            var rank = 0
+            if let cursor {
+                if let found = try client.commandBlocking(["ZREVRANK", keyspace.jobIndex, cursor.id]).int {
+                    rank = found + 1
+                } else {
+                    // The cursor's job left the index (retention): resume below its acceptance time.
+                    rank =
+                        try client.commandBlocking(["ZCOUNT", keyspace.jobIndex, "(\(cursor.score)", "+inf"]).int ?? 0
+                }
+            }
             while more && jobs.count < limit && scanned < scanBudget {
                 let page = filtered ? 200 : limit - jobs.count
-                let wanted = page + 50
-                let top = cursor.map { String($0.score) } ?? "+inf"
                 let reply =
                     try client.commandBlocking([
-                        "ZRANGE", keyspace.jobIndex, top, "-inf", "BYSCORE", "REV", "LIMIT", "0", String(wanted),
-                        "WITHSCORES",
+                        "ZRANGE", keyspace.jobIndex, String(rank), String(rank + page - 1), "REV", "WITHSCORES",
                     ]).array ?? []
-                var candidates: [(id: String, score: Int)] = []
+                var batch: [(id: String, score: Int)] = []
                 var index = 0
                 while index + 1 < reply.count {
                     if let id = reply[index].string,
                         let score = reply[index + 1].string.flatMap(Double.init).map({ Int($0) })
                     {
-                        // Entries at the cursor's own score come in reverse id order; skip those already shown.
-                        if let cursor, score == cursor.score, id >= cursor.id {
-                            index += 2
-                            continue
-                        }
-                        candidates.append((id, score))
+                        batch.append((id, score))
                     }
                     index += 2
                 }
-                let indexHasMore = reply.count / 2 >= wanted
-                guard !candidates.isEmpty else {
+                guard !batch.isEmpty else {
                     more = false
                     break
                 }
-                let batch = Array(candidates.prefix(page))
                 let replies = try client.pipelineBlocking(batch.map { ["HGETALL", keyspace.job($0.id)] })
                 var consumed = 0
                 for (position, reply) in replies.enumerated() {
@@ -215,7 +216,14 @@ extension Gateway {
                     jobs.append(job)
                     if jobs.count == limit { break }
                 }
-                more = indexHasMore || consumed < candidates.count
+                rank += consumed
+                more = batch.count == page || consumed < batch.count
+            }
+            if more, jobs.count == limit, !filtered {
+                // A full page may have ended exactly at the last job: look one further.
+                more =
+                    !(try client.commandBlocking(["ZRANGE", keyspace.jobIndex, String(rank), String(rank), "REV"])
+                    .array ?? []).isEmpty
             }
         } catch {
             return redisFailure(error)

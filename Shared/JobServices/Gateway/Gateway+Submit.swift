@@ -153,7 +153,7 @@ extension Gateway {
             guard let reply else {
                 return respond(
                     .error(
-                        504, code: "sync_timeout",
+                        408, code: "sync_timeout",
                         message: "no worker answered within \(timeout) ms; the work may still run"))
             }
             let body = (try? JSONValue.parse(reply.body, depthLimit: 512)) ?? .null

@@ -78,9 +78,11 @@ public final class Gateway: HTTPHandler {
             metrics.increment("cncf_http_requests_total", ["route": route.name, "status": String(response.status)])
             responder.respond(response)
         }
-        if case .methodNotAllowed = route {
+        if case .methodNotAllowed(let allowed) = route {
             return respond(
-                .error(405, code: "method_not_allowed", message: "\(request.method) is not allowed on \(request.path)"))
+                .error(
+                    405, code: "method_not_allowed", message: "\(request.method) is not allowed on \(request.path)",
+                    headers: [("Allow", allowed.method)]))
         }
         guard route.needsIdentity else {
             switch route {
@@ -223,8 +225,11 @@ enum Route: Sendable {
             self = .notFound
         }
         if case .notFound = self { return }
-        self = method == (Self.postRoutes.contains(name) ? "POST" : "GET") ? self : .methodNotAllowed(self)
+        self = method == self.method ? self : .methodNotAllowed(self)
     }
+
+    /// The one method the route answers.
+    var method: String { Self.postRoutes.contains(name) ? "POST" : "GET" }
 
     indirect case methodNotAllowed(Route)
 

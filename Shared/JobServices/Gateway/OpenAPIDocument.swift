@@ -370,7 +370,7 @@ enum OpenAPIDocument {
                             "value": {
                               "error": {
                                 "code": "invalid_run_at",
-                                "message": "runAt is more than a year ahead"
+                                "message": "runAt must be before the year 2100"
                               }
                             }
                           },
@@ -459,7 +459,7 @@ enum OpenAPIDocument {
                   "503": {
                     "$ref": "#/components/responses/RedisUnavailable"
                   },
-                  "504": {
+                  "408": {
                     "description": "`sync` only: no worker answered within `timeoutMs`; the work may still run.",
                     "content": {
                       "application/json": {
@@ -524,7 +524,8 @@ enum OpenAPIDocument {
                     "required": false,
                     "description": "Opaque cursor (`<ms>:<id>`) from a previous page's `nextCursor`.",
                     "schema": {
-                      "type": "string"
+                      "type": "string",
+                      "pattern": "^[0-9]{1,15}:[A-Za-z0-9._-]{1,64}$"
                     }
                   }
                 ],
@@ -1413,7 +1414,8 @@ enum OpenAPIDocument {
                     "required": false,
                     "description": "A previous page's `nextCursor` (a dead-letter entry id).",
                     "schema": {
-                      "type": "string"
+                      "type": "string",
+                      "pattern": "^[0-9]{1,19}-[0-9]{1,19}$"
                     }
                   }
                 ],
@@ -1795,51 +1797,58 @@ enum OpenAPIDocument {
                         "$ref": "#/components/schemas/ExecutionMode"
                       }
                     ],
-                    "default": "jobAsync"
+                    "default": "jobAsync",
+                    "nullable": true
                   },
                   "jobId": {
                     "type": "string",
                     "description": "Your own id for the job (not for `sync`). Submitting again with the same `jobId`, operation and input returns the existing job; with different content it is refused (409).",
                     "pattern": "^[A-Za-z0-9._-]{1,64}$",
-                    "example": "order-1234.echo"
+                    "example": "order-1234.echo",
+                    "nullable": true
                   },
                   "principal": {
                     "type": "string",
                     "description": "Who asks; recorded as given (unauthenticated). Default `anonymous`.",
                     "minLength": 1,
-                    "maxLength": 256
+                    "maxLength": 256,
+                    "nullable": true
                   },
                   "maxAttempts": {
                     "type": "integer",
                     "description": "Attempts allowed before the job fails for good; default: the operation's retry policy (see `GET /v1/operations`).",
                     "minimum": 1,
-                    "maximum": 100
+                    "maximum": 100,
+                    "nullable": true
                   },
                   "runAt": {
-                    "description": "Do not start before this time: milliseconds since the Unix epoch, or an RFC 3339 time in UTC (`2026-12-24T18:00:00Z`). At most one year ahead; a time in the past starts at once. Only with mode `jobAsync` (otherwise 400 `invalid_request`).",
+                    "description": "Do not start before this time: milliseconds since the Unix epoch, or an RFC 3339 time in UTC (`2026-12-24T18:00:00Z`), from 2000 to 2099; a time in the past starts at once. For jobSync and jobSyncWithAsyncCont the caller's wait (timeoutMs) includes the delay. Ignored in mode sync, which always runs at once.",
                     "oneOf": [
                       {
                         "type": "integer",
-                        "format": "int64",
-                        "minimum": 0
+                        "minimum": 0,
+                        "maximum": 4102444799999
                       },
                       {
                         "type": "string",
-                        "format": "date-time"
+                        "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z$"
                       }
-                    ]
+                    ],
+                    "nullable": true
                   },
                   "timeoutMs": {
                     "type": "integer",
                     "description": "How long the caller waits, for `sync`, `jobSync` and `jobSyncWithAsyncCont` (ignored for `jobAsync`).",
                     "minimum": 0,
                     "maximum": 60000,
-                    "default": 10000
+                    "default": 10000,
+                    "nullable": true
                   },
                   "idempotencyKey": {
                     "type": "string",
                     "description": "Submitting again with the same key returns the job made by the first submission (202), whatever the rest of the body says. Same meaning as the `Idempotency-Key` header, which wins when both are given. Not used by `sync`.",
-                    "pattern": "^[!-~]{1,200}$"
+                    "pattern": "^[!-~]{1,200}$",
+                    "nullable": true
                   }
                 }
               },

@@ -32,7 +32,12 @@ public final class StreamGroupReader {
     private let blockMilliseconds: Int
     private let logger: Logger
     private var current: RedisConnection?
-    private var readingPending = true
+    /// While set, the reader walks this consumer's own pending entries, from this id on.
+    private var pendingPosition: String? = "0"
+    private var readingPending: Bool {
+        get { pendingPosition != nil }
+        set { pendingPosition = newValue ? "0" : nil }
+    }
     private var backoff = Duration.milliseconds(100)
     /// Called after each successful reconnect (not the first connect).
     public var onReconnect: (() -> Void)?
@@ -100,7 +105,7 @@ public final class StreamGroupReader {
                     readingPending = true
                 }
             }
-            let position = readingPending ? "0" : ">"
+            let position = pendingPosition ?? ">"
             var command = ["XREADGROUP", "GROUP", group, consumer, "COUNT", String(count)]
             if !readingPending { command += ["BLOCK", String(blockMilliseconds)] }
             command += ["STREAMS", stream, position]
@@ -113,7 +118,11 @@ public final class StreamGroupReader {
                 throw RedisError.server(message)
             }
             let entries = StreamEntry.entries(fromReadReply: reply)
-            if readingPending && entries.isEmpty { readingPending = false }
+            if pendingPosition != nil {
+                // Walk on past what was handed out, so an entry the caller leaves pending does not come back
+                // on every read; the walk starts again from the beginning after a reconnect or an adoption.
+                pendingPosition = entries.last?.id
+            }
             return entries
         } catch {
             current = nil
