@@ -44,12 +44,13 @@ public final class Scheduler: Sendable {
     /// Whether the scheduler is connected and reading.
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
 
-    /// Starts the scheduling threads: commands, due work, reclaiming and housekeeping.
+    /// Starts the scheduling threads: commands, due work, reclaiming, housekeeping and queue metrics.
     public func start() {
         logger.info("scheduler starting", configuration.summary.merging(["op": "start"]) { $1 })
         for (name, loop) in [
             ("scheduler-commands", run), ("scheduler-due", promoteDueWork),
             ("scheduler-reclaim", reclaimAbandonedWork), ("scheduler-housekeeping", keepHouse),
+            ("scheduler-queue-metrics", measureQueues),
         ] {
             loopsRunning.add(1, ordering: .relaxed)
             let thread = Thread { [self] in
