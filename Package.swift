@@ -90,7 +90,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TestSupport", "JobModel", "RedisClient"],
+            dependencies: ["TestSupport", "JobModel", "RedisClient", "AuditArchive"],
             path: "Tests/EndToEndTests",
             swiftSettings: swiftSettings
         ),

@@ -238,9 +238,12 @@ struct CommandValidationTests {
         #expect(Self.bodyRejection(["operation": "demo.echo", "maxAttempts": 0]) == "invalid_max_attempts")
         #expect(Self.bodyRejection(["operation": "demo.echo", "maxAttempts": "2"]) == "invalid_request")
         #expect(Self.bodyRejection(["operation": "demo.echo", "runAt": true]) == "invalid_request")
-        #expect(
-            Self.bodyRejection(["operation": "demo.echo", "mode": "jobSync", "runAt": .int(Int(now))])
-                == "invalid_request")
+        let waited = try CommandValidation.parse(
+            body: ["operation": "demo.echo", "mode": "jobSync", "runAt": .int(Int(now) + 500)], now: now)
+        #expect(waited.runAt == now + 500, "a waiting caller's job may be delayed; its wait includes the delay")
+        let direct = try CommandValidation.parse(
+            body: ["operation": "demo.echo", "mode": "sync", "runAt": .int(Int(now) + 500)], now: now)
+        #expect(direct.runAt == nil, "sync records no job and always runs at once")
     }
 
     @Test("a body's mode, job id and principal follow the same rules as stream fields")

@@ -32,11 +32,14 @@ public struct HTTPReply: Sendable {
 public final class HTTPTestClient: Sendable {
     /// Prefixed to paths that are not full URLs, e.g. `http://127.0.0.1:8080`.
     public let baseURL: String
+    /// Sent as `Authorization: Bearer <token>` with every request when set.
+    public let bearerToken: String?
     private let session: URLSession
 
     /// A client with its own session, allowing `maxConnections` parallel connections per host.
-    public init(baseURL: String, maxConnections: Int = 16) {
+    public init(baseURL: String, maxConnections: Int = 16, bearerToken: String? = nil) {
         self.baseURL = baseURL
+        self.bearerToken = bearerToken
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpMaximumConnectionsPerHost = maxConnections
         configuration.timeoutIntervalForRequest = 60
@@ -64,14 +67,16 @@ public final class HTTPTestClient: Sendable {
         try await send("POST", path, body: body, contentType: contentType, timeout: timeout)
     }
 
-    /// Sends any request and collects the whole response.
+    /// Sends any request and collects the whole response; `headers` are added last and win.
     public func send(_ method: String, _ path: String, body: Data?, contentType: String?,
-                     timeout: TimeInterval = 30) async throws -> HTTPReply {
+                     headers: [String: String] = [:], timeout: TimeInterval = 30) async throws -> HTTPReply {
         let text = path.hasPrefix("http://") || path.hasPrefix("https://") ? path : baseURL + path
         guard let url = URL(string: text) else { throw TestSupportError("not a URL: \(text)") }
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         request.httpMethod = method
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        if let bearerToken { request.setValue("Bearer \(bearerToken)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = body
         let (data, response) = try await session.data(for: request)
         guard let response = response as? HTTPURLResponse else {

@@ -67,9 +67,11 @@ public final class StackUnderTest: Sendable {
         var started: [ServiceProcess] = []
         do {
             let gatewayPort = try freePort()
+            let auditPort = try freePort()
             var gatewayEnvironment = common
             gatewayEnvironment["GATEWAY_HOST"] = "127.0.0.1"
             gatewayEnvironment["GATEWAY_PORT"] = String(gatewayPort)
+            gatewayEnvironment["AUDIT_URL"] = "http://127.0.0.1:\(auditPort)"
             let gateway = try ServiceProcess.service(
                 "cncf-gateway", environment: gatewayEnvironment, logDirectory: logDirectory)
             started.append(gateway)
@@ -94,7 +96,6 @@ public final class StackUnderTest: Sendable {
                 workerPorts.append(port)
             }
 
-            let auditPort = try freePort()
             let audit = try ServiceProcess.service(
                 "cncf-audit",
                 environment: common.merging([

@@ -144,8 +144,9 @@ public final class Gateway: HTTPHandler {
             return caller.readsAllJobs || owns(id, caller) ? nil : notFound(id)
         case .cancel(let id), .retry(let id):
             if caller.controlsAllJobs { return nil }
-            guard owns(id, caller) else { return notFound(id) }
-            return caller.has(.submitter) ? nil : forbidden
+            if owns(id, caller) { return caller.has(.submitter) ? nil : forbidden }
+            // A caller who may read the job learns nothing new from a 403.
+            return caller.readsAllJobs ? forbidden : notFound(id)
         default:
             return nil
         }

@@ -7,8 +7,8 @@ enum OpenAPIDocument {
           "openapi": "3.0.3",
           "info": {
             "title": "CNCF Job Management gateway API",
-            "version": "1.1.0",
-            "description": "HTTP/JSON API of `cncf-gateway`: submit commands in four execution modes; read, wait for, list, cancel and retry jobs; inspect their tasks and call trees; list and requeue dead letters; list the operations workers offer.\n\nEvery request and response body is JSON except `/metrics`. Every error has the body `{\"error\": {\"code\": \"snake_case_code\", \"message\": \"human text\"}}`, except a failed `sync` command (422, a SyncResult). On any path, a route that does not exist answers 404 `not_found` and a method the path does not support answers 405 `method_not_allowed`. Endpoints that use Redis answer 503 `redis_unavailable` when it cannot be reached and 500 `internal_error` when it refuses a request.\n\nA job's `status` follows its primary work; `settled` becomes true once the continuation tasks started by its events have finished too.\n\nNo authentication yet: `principal` is recorded as given."
+            "version": "1.2.0",
+            "description": "HTTP/JSON API of `cncf-gateway`: submit commands in four execution modes; read, wait for, list, cancel and retry jobs; inspect their tasks and call trees; list and requeue dead letters; list the operations workers offer.\n\nEvery request and response body is JSON except `/metrics`. Every error has the body `{\"error\": {\"code\": \"snake_case_code\", \"message\": \"human text\"}}`, except a failed `sync` command (422, a SyncResult). On any path, a route that does not exist answers 404 `not_found` and a method the path does not support answers 405 `method_not_allowed`. Endpoints that use Redis answer 503 `redis_unavailable` when it cannot be reached and 500 `internal_error` when it refuses a request.\n\nA job's `status` follows its primary work; `settled` becomes true once the continuation tasks started by its events have finished too.\n\nEvery `/v1` call needs `Authorization: Bearer <token>`; the gateway keeps only SHA-256 hashes of tokens, each with a principal and roles (`submitter`, `operator`, `auditor`, `admin`). A missing or unknown token answers 401 `unauthorized`; a route the caller's roles do not allow answers 403 `forbidden`; another principal's job answers 404 `job_not_found` to a caller who may read only its own jobs. `/healthz`, `/metrics` and `/openapi.json` need no token. A gateway started with `CNCF_AUTH=off` checks nothing and treats every caller as an admin named `anonymous`. See docs/security.md."
           },
           "servers": [
             {
@@ -36,6 +36,10 @@ enum OpenAPIDocument {
             {
               "name": "operational",
               "description": "Health, metrics and this document"
+            },
+            {
+              "name": "audit",
+              "description": "The tamper-evident audit trail."
             }
           ],
           "paths": {
@@ -287,7 +291,7 @@ enum OpenAPIDocument {
                     }
                   },
                   "400": {
-                    "description": "The body or the `Idempotency-Key` header is not a valid command; the message says what is wrong. `invalid_request` covers a body that is not an object, unknown members, wrong types, `timeoutMs` out of range and `runAt` with a mode other than `jobAsync`.",
+                    "description": "The body or the `Idempotency-Key` header is not a valid command; the message says what is wrong. `invalid_request` covers a body that is not an object, unknown members, wrong types and `timeoutMs` out of range.",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -386,6 +390,12 @@ enum OpenAPIDocument {
                       }
                     }
                   },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "description": "No worker offers this operation.",
                     "content": {
@@ -397,6 +407,22 @@ enum OpenAPIDocument {
                           "error": {
                             "code": "unknown_operation",
                             "message": "operation 'demo.nope' is not registered by any worker; see GET /v1/operations"
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "408": {
+                    "description": "`sync` only: no worker answered within `timeoutMs`; the work may still run.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        },
+                        "example": {
+                          "error": {
+                            "code": "sync_timeout",
+                            "message": "no worker answered within 10000 ms; the work may still run"
                           }
                         }
                       }
@@ -458,22 +484,6 @@ enum OpenAPIDocument {
                   },
                   "503": {
                     "$ref": "#/components/responses/RedisUnavailable"
-                  },
-                  "408": {
-                    "description": "`sync` only: no worker answered within `timeoutMs`; the work may still run.",
-                    "content": {
-                      "application/json": {
-                        "schema": {
-                          "$ref": "#/components/schemas/Error"
-                        },
-                        "example": {
-                          "error": {
-                            "code": "sync_timeout",
-                            "message": "no worker answered within 10000 ms; the work may still run"
-                          }
-                        }
-                      }
-                    }
                   }
                 }
               }
@@ -614,6 +624,9 @@ enum OpenAPIDocument {
                       }
                     }
                   },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
                   "500": {
                     "$ref": "#/components/responses/InternalError"
                   },
@@ -708,6 +721,9 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
                   },
                   "404": {
                     "$ref": "#/components/responses/JobNotFound"
@@ -853,6 +869,9 @@ enum OpenAPIDocument {
                       }
                     }
                   },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
                   "404": {
                     "$ref": "#/components/responses/JobNotFound"
                   },
@@ -904,6 +923,9 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
                   },
                   "404": {
                     "$ref": "#/components/responses/JobNotFound"
@@ -1024,6 +1046,9 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
                   },
                   "404": {
                     "$ref": "#/components/responses/JobNotFound"
@@ -1158,6 +1183,9 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
                   },
                   "404": {
                     "$ref": "#/components/responses/JobNotFound"
@@ -1295,6 +1323,12 @@ enum OpenAPIDocument {
                       }
                     }
                   },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/JobNotFound"
                   },
@@ -1359,6 +1393,12 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
                   },
                   "404": {
                     "$ref": "#/components/responses/JobNotFound"
@@ -1462,6 +1502,12 @@ enum OpenAPIDocument {
                       }
                     }
                   },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "500": {
                     "$ref": "#/components/responses/InternalError"
                   },
@@ -1502,6 +1548,12 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
                   },
                   "404": {
                     "description": "No dead letter has this id, or its job no longer exists.",
@@ -1596,6 +1648,9 @@ enum OpenAPIDocument {
                       }
                     }
                   },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
                   "500": {
                     "$ref": "#/components/responses/InternalError"
                   },
@@ -1643,7 +1698,8 @@ enum OpenAPIDocument {
                       }
                     }
                   }
-                }
+                },
+                "security": []
               }
             },
             "/metrics": {
@@ -1665,7 +1721,8 @@ enum OpenAPIDocument {
                       }
                     }
                   }
-                }
+                },
+                "security": []
               }
             },
             "/openapi.json": {
@@ -1682,6 +1739,264 @@ enum OpenAPIDocument {
                       "application/json": {
                         "schema": {
                           "type": "object"
+                        }
+                      }
+                    }
+                  }
+                },
+                "security": []
+              }
+            },
+            "/v1/audit": {
+              "get": {
+                "tags": [
+                  "audit"
+                ],
+                "operationId": "queryAudit",
+                "summary": "Query the audit trail (auditor, admin)",
+                "description": "Answered by the audit service from its SQLite archive (the gateway passes the request to `AUDIT_URL`).",
+                "parameters": [
+                  {
+                    "name": "since",
+                    "in": "query",
+                    "required": false,
+                    "description": "Entries at or after this time (milliseconds since the epoch or RFC 3339 UTC).",
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^([0-9]{1,13}|20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                    }
+                  },
+                  {
+                    "name": "until",
+                    "in": "query",
+                    "required": false,
+                    "description": "Entries before this time (same forms as since).",
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^([0-9]{1,13}|20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                    }
+                  },
+                  {
+                    "name": "principal",
+                    "in": "query",
+                    "required": false,
+                    "description": "Exact principal.",
+                    "schema": {
+                      "type": "string",
+                      "maxLength": 256
+                    }
+                  },
+                  {
+                    "name": "type",
+                    "in": "query",
+                    "required": false,
+                    "description": "Exact event type, e.g. job.failed.",
+                    "schema": {
+                      "type": "string",
+                      "maxLength": 128
+                    }
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "Page size.",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 500,
+                      "default": 100
+                    }
+                  },
+                  {
+                    "name": "cursor",
+                    "in": "query",
+                    "required": false,
+                    "description": "The nextCursor of the previous page.",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 0
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "A page of audit entries, oldest first.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/AuditPage"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "A malformed parameter, `limit` out of range, or `since` after `until` (`invalid_request`).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "500": {
+                    "description": "The audit archive cannot be read (`archive_unavailable`).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  },
+                  "503": {
+                    "description": "The gateway has no `AUDIT_URL`, or the audit service does not answer (`audit_unavailable`).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "/v1/jobs/{id}/audit": {
+              "parameters": [
+                {
+                  "name": "id",
+                  "in": "path",
+                  "required": true,
+                  "description": "Job id.",
+                  "schema": {
+                    "type": "string",
+                    "minLength": 1
+                  },
+                  "example": "01M8YP16MEWF43TGXQ4472WQTD"
+                }
+              ],
+              "get": {
+                "tags": [
+                  "audit"
+                ],
+                "operationId": "jobAudit",
+                "summary": "The audit trail of one job",
+                "description": "Like `GET /v1/audit` with `jobId` set to the job.",
+                "parameters": [
+                  {
+                    "name": "since",
+                    "in": "query",
+                    "required": false,
+                    "description": "Entries at or after this time (milliseconds since the epoch or RFC 3339 UTC).",
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^([0-9]{1,13}|20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                    }
+                  },
+                  {
+                    "name": "until",
+                    "in": "query",
+                    "required": false,
+                    "description": "Entries before this time (same forms as since).",
+                    "schema": {
+                      "type": "string",
+                      "pattern": "^([0-9]{1,13}|20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                    }
+                  },
+                  {
+                    "name": "principal",
+                    "in": "query",
+                    "required": false,
+                    "description": "Exact principal.",
+                    "schema": {
+                      "type": "string",
+                      "maxLength": 256
+                    }
+                  },
+                  {
+                    "name": "type",
+                    "in": "query",
+                    "required": false,
+                    "description": "Exact event type, e.g. job.failed.",
+                    "schema": {
+                      "type": "string",
+                      "maxLength": 128
+                    }
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "Page size.",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 500,
+                      "default": 100
+                    }
+                  },
+                  {
+                    "name": "cursor",
+                    "in": "query",
+                    "required": false,
+                    "description": "The nextCursor of the previous page.",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 0
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "A page of audit entries, oldest first.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/AuditPage"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "A malformed parameter, `limit` out of range, or `since` after `until` (`invalid_request`).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/JobNotFound"
+                  },
+                  "500": {
+                    "description": "The audit archive cannot be read (`archive_unavailable`).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
+                        }
+                      }
+                    }
+                  },
+                  "503": {
+                    "description": "The gateway has no `AUDIT_URL`, or the audit service does not answer (`audit_unavailable`).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Error"
                         }
                       }
                     }
@@ -1809,7 +2124,7 @@ enum OpenAPIDocument {
                   },
                   "principal": {
                     "type": "string",
-                    "description": "Who asks; recorded as given (unauthenticated). Default `anonymous`.",
+                    "description": "On whose behalf the job runs; default: the caller's principal. Naming another principal needs the admin role (403 otherwise).",
                     "minLength": 1,
                     "maxLength": 256,
                     "nullable": true
@@ -2721,6 +3036,96 @@ enum OpenAPIDocument {
                     "description": "Why Redis is unreachable."
                   }
                 }
+              },
+              "AuditEntry": {
+                "type": "object",
+                "description": "One link of the audit chain.",
+                "required": [
+                  "seq",
+                  "at",
+                  "type",
+                  "jobId",
+                  "taskId",
+                  "operation",
+                  "principal",
+                  "status",
+                  "details",
+                  "eventId",
+                  "streamId",
+                  "hash",
+                  "prevHash"
+                ],
+                "properties": {
+                  "seq": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Position in the chain, from 1."
+                  },
+                  "at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "When the event happened (RFC 3339, UTC)."
+                  },
+                  "type": {
+                    "type": "string",
+                    "example": "job.succeeded"
+                  },
+                  "jobId": {
+                    "type": "string"
+                  },
+                  "taskId": {
+                    "type": "string",
+                    "description": "Empty for job-level events."
+                  },
+                  "operation": {
+                    "type": "string"
+                  },
+                  "principal": {
+                    "type": "string"
+                  },
+                  "status": {
+                    "type": "string"
+                  },
+                  "details": {
+                    "description": "The event's details: parsed JSON when they are JSON, otherwise the text (\"\" when none)."
+                  },
+                  "eventId": {
+                    "type": "string",
+                    "description": "Entry id on the event stream."
+                  },
+                  "streamId": {
+                    "type": "string",
+                    "description": "Entry id on the audit stream."
+                  },
+                  "hash": {
+                    "type": "string",
+                    "pattern": "^[0-9a-f]{64}$"
+                  },
+                  "prevHash": {
+                    "type": "string",
+                    "pattern": "^[0-9a-f]{64}$"
+                  }
+                }
+              },
+              "AuditPage": {
+                "type": "object",
+                "required": [
+                  "entries",
+                  "nextCursor"
+                ],
+                "properties": {
+                  "entries": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/AuditEntry"
+                    }
+                  },
+                  "nextCursor": {
+                    "type": "integer",
+                    "nullable": true,
+                    "description": "Pass back as `cursor` for the next page; null on the last page."
+                  }
+                }
               }
             },
             "responses": {
@@ -2771,6 +3176,46 @@ enum OpenAPIDocument {
                     }
                   }
                 }
+              },
+              "Unauthorized": {
+                "description": "No `Authorization: Bearer <token>` header, or a token the gateway does not know (`unauthorized`). Comes with `WWW-Authenticate: Bearer`.",
+                "headers": {
+                  "WWW-Authenticate": {
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "Bearer"
+                  }
+                },
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    },
+                    "example": {
+                      "error": {
+                        "code": "unauthorized",
+                        "message": "a valid token is required: Authorization: Bearer <token>"
+                      }
+                    }
+                  }
+                }
+              },
+              "Forbidden": {
+                "description": "The caller's roles do not allow this route (`forbidden`).",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Error"
+                    },
+                    "example": {
+                      "error": {
+                        "code": "forbidden",
+                        "message": "your roles do not allow dead-letters"
+                      }
+                    }
+                  }
+                }
               }
             },
             "headers": {
@@ -2781,8 +3226,20 @@ enum OpenAPIDocument {
                 },
                 "example": "/v1/jobs/01M8YP16MEWF43TGXQ4472WQTD"
               }
+            },
+            "securitySchemes": {
+              "bearerToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A token from the gateway's tokens file (CNCF_TOKENS_FILE)."
+              }
             }
-          }
+          },
+          "security": [
+            {
+              "bearerToken": []
+            }
+          ]
         }
         """#
 }
