@@ -38,7 +38,9 @@ public struct AuditQuery: Sendable, Equatable {
         public let description: String
     }
 
-    /// Reads query parameters (already percent-decoded). An empty value counts as absent.
+    /// Reads query parameters (already percent-decoded). An empty `since`, `until`, `principal`, `type` or `jobId`
+    /// counts as absent; `limit` and `cursor` are numbers and may not be empty. A `since` later than `until` is an
+    /// empty range, not a mistake: it matches nothing.
     public init(parameters: [String: String]) throws(Invalid) {
         if let unknown = Set(parameters.keys).subtracting(Self.parameters).sorted().first {
             throw Invalid(
@@ -60,16 +62,13 @@ public struct AuditQuery: Sendable, Equatable {
         self.init(principal: value("principal"), type: value("type"), jobId: value("jobId"))
         since = try time("since")
         until = try time("until")
-        if let since, let until, since > until {
-            throw Invalid(description: "since must not be later than until")
-        }
-        if let text = value("limit") {
+        if let text = parameters["limit"] {
             guard let number = Int(text), (1...Self.maxLimit).contains(number) else {
                 throw Invalid(description: "limit must be a whole number from 1 to \(Self.maxLimit), not '\(text)'")
             }
             limit = number
         }
-        if let text = value("cursor") {
+        if let text = parameters["cursor"] {
             guard let seq = Int(text), seq >= 0 else {
                 throw Invalid(description: "cursor must be a seq returned as nextCursor, not '\(text)'")
             }

@@ -125,9 +125,14 @@ struct AuditChainTests {
         #expect(query.limit == 500)
         #expect(query.afterSeq == 42)
         #expect(try AuditQuery(parameters: [:]).limit == 100)
-        for bad in [["limit": "0"], ["limit": "501"], ["since": "yesterday"], ["cursor": "-1"], ["jobid": "x"]] {
-            #expect(throws: AuditQuery.Invalid.self) { try AuditQuery(parameters: bad) }
+        let bad: [[String: String]] = [
+            ["limit": "0"], ["limit": "501"], ["limit": ""], ["since": "yesterday"], ["since": "2077-02-30T00:00:00Z"],
+            ["cursor": "-1"], ["cursor": ""], ["cursor": "99999999999999999999"], ["jobid": "x"],
+        ]
+        for parameters in bad {
+            #expect(throws: AuditQuery.Invalid.self, "\(parameters)") { try AuditQuery(parameters: parameters) }
         }
-        #expect(throws: AuditQuery.Invalid.self) { try AuditQuery(parameters: ["since": "20", "until": "10"]) }
+        let backwards = try AuditQuery(parameters: ["since": "20", "until": "10"])
+        #expect(backwards.since == 20 && backwards.until == 10, "an empty range is a valid query")
     }
 }

@@ -50,7 +50,7 @@ enum OpenAPIDocument {
                 ],
                 "operationId": "submitCommand",
                 "summary": "Submit a command in one of the four execution modes",
-                "description": "Validates the command, then runs it in its `mode`:\n\n- `jobAsync` (default): records a job and answers 202 at once; workers run it later.\n- `jobSync`: records a job and waits until it is settled: 200 when it is; 202 when `timeoutMs` passes first (the work goes on; follow `Location`).\n- `jobSyncWithAsyncCont`: records a job and waits for its primary task only: 200 when that is finished (continuations may still run, `settled` false); 202 on timeout.\n- `sync`: no job; runs on a worker while the request waits: 200 with the result, 422 with the error, 504 `sync_timeout` when no worker answered within `timeoutMs` (the work may still run).\n\nResubmitting with the same idempotency key, or the same `jobId` with the same operation and input, returns the existing job (202) instead of running the work again.",
+                "description": "Validates the command, then runs it in its `mode`:\n\n- `jobAsync` (default): records a job and answers 202 at once; workers run it later.\n- `jobSync`: records a job and waits until it is settled: 200 when it is; 202 when `timeoutMs` passes first (the work goes on; follow `Location`).\n- `jobSyncWithAsyncCont`: records a job and waits for its primary task only: 200 when that is finished (continuations may still run, `settled` false); 202 on timeout.\n- `sync`: no job; runs on a worker while the request waits: 200 with the result, 422 with the error, 408 `sync_timeout` when no worker answered within `timeoutMs` (the work may still run).\n\nResubmitting with the same idempotency key, or the same `jobId` with the same operation and input, returns the existing job (202) instead of running the work again.",
                 "parameters": [
                   {
                     "name": "Idempotency-Key",
@@ -1763,7 +1763,7 @@ enum OpenAPIDocument {
                     "description": "Entries at or after this time (milliseconds since the epoch or RFC 3339 UTC).",
                     "schema": {
                       "type": "string",
-                      "pattern": "^([0-9]{1,13}|20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                      "pattern": "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
                     }
                   },
                   {
@@ -1773,7 +1773,7 @@ enum OpenAPIDocument {
                     "description": "Entries before this time (same forms as since).",
                     "schema": {
                       "type": "string",
-                      "pattern": "^([0-9]{1,13}|20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                      "pattern": "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
                     }
                   },
                   {
@@ -1782,8 +1782,7 @@ enum OpenAPIDocument {
                     "required": false,
                     "description": "Exact principal.",
                     "schema": {
-                      "type": "string",
-                      "maxLength": 256
+                      "type": "string"
                     }
                   },
                   {
@@ -1792,8 +1791,7 @@ enum OpenAPIDocument {
                     "required": false,
                     "description": "Exact event type, e.g. job.failed.",
                     "schema": {
-                      "type": "string",
-                      "maxLength": 128
+                      "type": "string"
                     }
                   },
                   {
@@ -1815,7 +1813,8 @@ enum OpenAPIDocument {
                     "description": "The nextCursor of the previous page.",
                     "schema": {
                       "type": "integer",
-                      "minimum": 0
+                      "minimum": 0,
+                      "maximum": 9223372036854775807
                     }
                   }
                 ],
@@ -1831,7 +1830,7 @@ enum OpenAPIDocument {
                     }
                   },
                   "400": {
-                    "description": "A malformed parameter, `limit` out of range, or `since` after `until` (`invalid_request`).",
+                    "description": "A malformed parameter or `limit` out of range (`invalid_request`). A `since` after `until` matches nothing.",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -1898,7 +1897,7 @@ enum OpenAPIDocument {
                     "description": "Entries at or after this time (milliseconds since the epoch or RFC 3339 UTC).",
                     "schema": {
                       "type": "string",
-                      "pattern": "^([0-9]{1,13}|20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                      "pattern": "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
                     }
                   },
                   {
@@ -1908,7 +1907,7 @@ enum OpenAPIDocument {
                     "description": "Entries before this time (same forms as since).",
                     "schema": {
                       "type": "string",
-                      "pattern": "^([0-9]{1,13}|20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                      "pattern": "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
                     }
                   },
                   {
@@ -1917,8 +1916,7 @@ enum OpenAPIDocument {
                     "required": false,
                     "description": "Exact principal.",
                     "schema": {
-                      "type": "string",
-                      "maxLength": 256
+                      "type": "string"
                     }
                   },
                   {
@@ -1927,8 +1925,7 @@ enum OpenAPIDocument {
                     "required": false,
                     "description": "Exact event type, e.g. job.failed.",
                     "schema": {
-                      "type": "string",
-                      "maxLength": 128
+                      "type": "string"
                     }
                   },
                   {
@@ -1950,7 +1947,8 @@ enum OpenAPIDocument {
                     "description": "The nextCursor of the previous page.",
                     "schema": {
                       "type": "integer",
-                      "minimum": 0
+                      "minimum": 0,
+                      "maximum": 9223372036854775807
                     }
                   }
                 ],
@@ -1966,7 +1964,7 @@ enum OpenAPIDocument {
                     }
                   },
                   "400": {
-                    "description": "A malformed parameter, `limit` out of range, or `since` after `until` (`invalid_request`).",
+                    "description": "A malformed parameter or `limit` out of range (`invalid_request`). A `since` after `until` matches nothing.",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -2146,7 +2144,7 @@ enum OpenAPIDocument {
                       },
                       {
                         "type": "string",
-                        "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z$"
+                        "pattern": "^(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z$"
                       }
                     ],
                     "nullable": true
