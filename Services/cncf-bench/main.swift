@@ -46,23 +46,28 @@ struct Options {
 struct RedisSnapshot {
     var commandCalls: Int
     var infoCalls: Int
+    /// Calls and microseconds of each command, as `INFO commandstats` counts them: commands that scripts run
+    /// are counted too, and a script's own time includes theirs.
+    var byCommand: [String: (calls: Int, microseconds: Int)]
     var cpuSeconds: Double
     var usedMemory: Int
 
     init(_ connection: RedisConnection) throws {
         let commandStats = try connection.command(["INFO", "commandstats"]).string ?? ""
-        var calls = 0
-        var infoCalls = 0
+        var byCommand: [String: (calls: Int, microseconds: Int)] = [:]
         for line in commandStats.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_") {
-            guard let range = line.range(of: "calls="), let end = line[range.upperBound...].firstIndex(of: ",") else {
-                continue
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = String(line[line.index(line.startIndex, offsetBy: 8)..<colon])
+            var fields: [Substring: Int] = [:]
+            for pair in line[line.index(after: colon)...].split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2, let value = Int(parts[1]) { fields[parts[0]] = value }
             }
-            let count = Int(line[range.upperBound..<end]) ?? 0
-            calls += count
-            if line.hasPrefix("cmdstat_info:") { infoCalls = count }
+            byCommand[name] = (fields["calls"] ?? 0, fields["usec"] ?? 0)
         }
-        commandCalls = calls
-        self.infoCalls = infoCalls
+        self.byCommand = byCommand
+        commandCalls = byCommand.values.reduce(0) { $0 + $1.calls }
+        infoCalls = byCommand["info"]?.calls ?? 0
         let info = try connection.command(["INFO"]).string ?? ""
         func number(_ key: String) -> Double {
             for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix(key + ":") {
@@ -151,6 +156,8 @@ struct Figures {
     var serviceCPUMicrosPerJob: Double
     /// The same split by service: where the CPU time goes.
     var cpuMicrosPerJobByService: [String: Double]
+    /// Redis commands per job by name, with the microseconds Redis spent in them per job.
+    var redisCommandsPerJobByName: [String: (calls: Double, microseconds: Double)]
     var failures: Int
 
     var jobsPerSecond: Double { Double(jobs) / seconds }
@@ -162,6 +169,10 @@ struct Figures {
             "redisCpuMicrosPerJob": .double(redisCPUMicrosPerJob.rounded()),
             "serviceCpuMicrosPerJob": .double(serviceCPUMicrosPerJob.rounded()),
             "cpuMicrosPerJobByService": .object(cpuMicrosPerJobByService.mapValues { .double($0.rounded()) }),
+            "redisCommandsPerJobByName": .object(
+                redisCommandsPerJobByName.mapValues {
+                    ["calls": .double(round2($0.calls)), "micros": .double(round2($0.microseconds))]
+                }),
             "failures": .int(failures),
         ]
     }
@@ -206,6 +217,17 @@ func throughput(
     let systemCommands =
         after.commandCalls - before.commandCalls - (after.infoCalls - before.infoCalls) - ownCommands - 1
     let succeeded = jobs - failures
+    var byName: [String: (calls: Double, microseconds: Double)] = [:]
+    for (name, now) in after.byCommand where name != "info" {
+        let then = before.byCommand[name] ?? (0, 0)
+        // This function's XLEN polling is not the system's work either.
+        let calls = now.calls - then.calls - (name == "xlen" ? ownCommands + 1 : 0)
+        guard calls > 0 else { continue }
+        byName[name] = (
+            Double(calls) / Double(max(succeeded, 1)),
+            Double(now.microseconds - then.microseconds) / Double(max(succeeded, 1))
+        )
+    }
     return Figures(
         scenario: name, jobs: succeeded, seconds: seconds,
         redisCommandsPerJob: round2(Double(systemCommands) / Double(max(succeeded, 1))),
@@ -216,6 +238,7 @@ func throughput(
         }
         .mapValues { $0 / Double(max(succeeded, 1)) }
         .merging(splitBefore.mapValues { -$0 / Double(max(succeeded, 1)) }) { $0 + $1 },
+        redisCommandsPerJobByName: byName,
         failures: failures)
 }
 
@@ -320,6 +343,8 @@ func main() throws {
         arguments: [
             "--port", String(redisPort), "--bind", "127.0.0.1", "--dir", redisDirectory, "--save", "",
             "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction",
+            // The settings docs/deployment.md asks for, as ops/stack and compose use them.
+            "--hash-max-listpack-value", "1024",
         ],
         environment: [:], log: URL(fileURLWithPath: options.workDirectory + "/redis.log"))
     defer { redisServer.stop() }
@@ -395,6 +420,10 @@ extension Figures {
             + "services \(Int(serviceCPUMicrosPerJob)) µs CPU/job; failures \(failures)\n    CPU µs/job by process: "
             + cpuMicrosPerJobByService.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value))" }.joined(
                 separator: ", ")
+            + "\n    Redis commands/job (µs/job), scripts' own calls included: "
+            + redisCommandsPerJobByName.sorted { $0.value.calls > $1.value.calls }.prefix(12).map {
+                "\($0.key) \(String(format: "%.2f", $0.value.calls)) (\(Int($0.value.microseconds.rounded())))"
+            }.joined(separator: ", ")
     }
 }
 
