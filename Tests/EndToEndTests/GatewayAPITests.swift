@@ -149,6 +149,21 @@ extension EndToEnd {
             }
         }
 
+        @Test("a wait with a timeoutMs or until outside the documented values answers 400 invalid_request")
+        func waitRejectsBadParameters() async throws {
+            try await withStack { stack in
+                let id = try await stack.submitExpectingAccepted("demo.echo", input: [:])
+
+                for query in ["timeoutMs=-1", "timeoutMs=abc", "timeoutMs=300001", "timeoutMs=1.5", "until=never"] {
+                    let reply = try await stack.gateway.get("/v1/jobs/\(id)/wait?\(query)")
+                    #expect(reply.status == 400, "\(query): \(reply.text)")
+                    #expect(reply.errorCode == "invalid_request", "\(query): \(reply.text)")
+                }
+                let largest = try await stack.gateway.get("/v1/jobs/\(id)/wait?timeoutMs=300000", timeout: 30)
+                #expect(largest.status == 200, "the documented maximum is accepted: \(largest.text)")
+            }
+        }
+
         @Test("listing filters by status and operation and pages through every match exactly once, newest first")
         func listFiltersAndPages() async throws {
             try await withStack { stack in
