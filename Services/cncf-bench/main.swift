@@ -15,6 +15,10 @@ struct Options {
     var clients = 32
     var ceilingEntries = 300_000
     var jsonPath: String?
+    /// Which scenarios run: `xadd`, `http`, `latency` (all by default).
+    var scenarios: Set<String> = ["xadd", "http", "latency"]
+    /// The worker counts to run the throughput scenarios with; latency runs with the last.
+    var workerCounts = [1, 2]
     var workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("cncf-bench-\(getpid())").path
 
     init(_ arguments: [String]) {
@@ -29,6 +33,8 @@ struct Options {
             case "--clients": clients = Int(value) ?? clients; index += 1
             case "--json": jsonPath = value; index += 1
             case "--work-dir": workDirectory = value; index += 1
+            case "--scenarios": scenarios = Set(value.split(separator: ",").map(String.init)); index += 1
+            case "--workers": workerCounts = value.split(separator: ",").compactMap { Int($0) }; index += 1
             case "--quick":
                 jobs = 2_000
                 latencyCalls = 300
@@ -367,31 +373,38 @@ func main() throws {
     var scenarios: [JSONValue] = []
     var memory: [String: JSONValue] = [:]
     var latencies: [JSONValue] = []
-    for workers in [1, 2] {
+    for workers in options.workerCounts {
         let namespace = "bench-w\(workers)"
         let stack = try Stack(options: options, redisURL: redisURL, namespace: namespace, workers: workers)
         do {
             try stack.waitUntilReady(redis)
-            let viaXADD = try throughput(
-                "jobAsync via XADD, \(workers) worker(s)", stack: stack, redis: redis,
-                jobs: options.jobs
-            ) {
-                try submitByXADD(redis, namespace: namespace, jobs: options.jobs)
+            if options.scenarios.contains("xadd") {
+                let viaXADD = try throughput(
+                    "jobAsync via XADD, \(workers) worker(s)", stack: stack, redis: redis,
+                    jobs: options.jobs
+                ) {
+                    try submitByXADD(redis, namespace: namespace, jobs: options.jobs)
+                }
+                print(viaXADD.summaryLine)
+                scenarios.append(viaXADD.json)
             }
-            print(viaXADD.summaryLine)
-            let viaHTTP = try throughput(
-                "jobAsync via HTTP, \(workers) worker(s), \(options.clients) clients", stack: stack,
-                redis: redis, jobs: options.jobs
-            ) {
-                submitByHTTP(stack, jobs: options.jobs, clients: options.clients)
+            if options.scenarios.contains("http") {
+                let viaHTTP = try throughput(
+                    "jobAsync via HTTP, \(workers) worker(s), \(options.clients) clients", stack: stack,
+                    redis: redis, jobs: options.jobs
+                ) {
+                    submitByHTTP(stack, jobs: options.jobs, clients: options.clients)
+                }
+                print(viaHTTP.summaryLine)
+                scenarios.append(viaHTTP.json)
             }
-            print(viaHTTP.summaryLine)
-            scenarios += [viaXADD.json, viaHTTP.json]
-            if workers == 2 {
-                for mode in ["sync", "jobSync", "jobAsync"] {
-                    let figures = latency(stack, mode: mode, calls: options.latencyCalls)
-                    print("latency \(mode): \(figures.encoded)")
-                    latencies.append(figures)
+            if workers == options.workerCounts.last {
+                if options.scenarios.contains("latency") {
+                    for mode in ["sync", "jobSync", "jobAsync"] {
+                        let figures = latency(stack, mode: mode, calls: options.latencyCalls)
+                        print("latency \(mode): \(figures.encoded)")
+                        latencies.append(figures)
+                    }
                 }
                 report["redisMemory"] = try retainedMemoryPerJob(redis, namespace: namespace)
             }

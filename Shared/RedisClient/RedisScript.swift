@@ -7,17 +7,18 @@ public struct RedisScript: Sendable {
     public let name: String
     public let source: String
 
+    /// The digest learned so far, shared by every copy of this script.
+    private let digest = DigestCache()
+
     public init(name: String, source: String) {
         self.name = name
         self.source = source
     }
 
-    private static let knownDigests = Mutex<[String: String]>([:])
-
-    package var cachedDigest: String? { Self.knownDigests.withLock { $0[source] } }
+    package var cachedDigest: String? { digest.value.withLock { $0 } }
 
     package func remember(digest: String) {
-        Self.knownDigests.withLock { $0[source] = digest }
+        self.digest.value.withLock { $0 = digest }
     }
 
     package func evalCommand(digest: String, keys: [String], arguments: [String]) -> [String] {
@@ -46,4 +47,10 @@ public struct RedisScript: Sendable {
         remember(digest: digest)
         return try execute([evalCommand(digest: digest, keys: keys, arguments: arguments)])[0].throwingServerError()
     }
+}
+
+/// Where a script keeps its digest: looked up on every call, so a lock around one optional rather than a
+/// process-wide table keyed by the script's text.
+private final class DigestCache: Sendable {
+    let value = Mutex<String?>(nil)
 }

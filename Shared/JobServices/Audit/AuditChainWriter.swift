@@ -88,8 +88,10 @@ final class AuditChainWriter {
                 written[index].streamId = results[index].string ?? ""
             }
             chainSeq = max(chainSeq, last.seq)
-            for entry in written {
-                metrics.increment("cncf_audit_entries_total", ["type": entry.type])
+            var writtenByType: [String: Int] = [:]
+            for entry in written { writtenByType[entry.type, default: 0] += 1 }
+            for (type, count) in writtenByType {
+                metrics.increment("cncf_audit_entries_total", ["type": type], by: Double(count))
             }
             logger.debug("audited events", ["op": "audit", "count": String(written.count), "seq": String(last.seq)])
             archiveWritten(written, on: connection)

@@ -103,11 +103,32 @@ public final class Metrics: Sendable {
     }
 
     private static func render(_ labels: [String: String]) -> String {
-        labels.keys.sorted().map { key in
-            let value = labels[key]!.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-            return "\(key)=\"\(value)\""
-        }.joined(separator: ",")
+        guard !labels.isEmpty else { return "" }
+        var text = ""
+        for key in labels.keys.sorted() {
+            if !text.isEmpty { text += "," }
+            text += key
+            text += "=\""
+            appendEscaped(labels[key]!, to: &text)
+            text += "\""
+        }
+        return text
+    }
+
+    /// Appends a label value with backslash, double quote and line feed escaped, as the text format asks.
+    private static func appendEscaped(_ value: String, to text: inout String) {
+        let needsEscaping = value.utf8.contains { byte in
+            byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\n")
+        }
+        guard needsEscaping else { return text += value }
+        for character in value.unicodeScalars {
+            switch character {
+            case "\\": text += "\\\\"
+            case "\"": text += "\\\""
+            case "\n": text += "\\n"
+            default: text.unicodeScalars.append(character)
+            }
+        }
     }
 
     private static func braced(_ labels: String) -> String { labels.isEmpty ? "" : "{\(labels)}" }
