@@ -15,8 +15,8 @@ struct Options {
     var clients = 32
     var ceilingEntries = 300_000
     var jsonPath: String?
-    /// Which scenarios run: `xadd`, `http`, `latency` (all by default).
-    var scenarios: Set<String> = ["xadd", "http", "latency"]
+    /// Which scenarios run: `xadd`, `http`, `latency`, `subscribers` (all by default).
+    var scenarios: Set<String> = ["xadd", "http", "latency", "subscribers"]
     /// The worker counts to run the throughput scenarios with; latency runs with the last.
     var workerCounts = [1, 2]
     var workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("cncf-bench-\(getpid())").path
@@ -92,7 +92,8 @@ final class Stack {
     let gatewayURL: String
     var children: [Child] = []
 
-    init(options: Options, redisURL: String, namespace: String, workers: Int) throws {
+    /// - Parameter components: the workers' `WORKER_COMPONENTS`.
+    init(options: Options, redisURL: String, namespace: String, workers: Int, components: String) throws {
         self.namespace = namespace
         let port = freePort()
         gatewayURL = "http://127.0.0.1:\(port)"
@@ -111,7 +112,9 @@ final class Stack {
         try start("scheduler", "cncf-scheduler", [:])
         try start("audit", "cncf-audit", ["CNCF_AUDIT_DB": "\(options.workDirectory)/\(namespace)-audit.db"])
         for index in 1...workers {
-            try start("worker\(index)", "cncf-worker", ["WORKER_ID": "bench-worker-\(index)"])
+            try start(
+                "worker\(index)", "cncf-worker",
+                ["WORKER_ID": "bench-worker-\(index)", "WORKER_COMPONENTS": components])
         }
     }
 
@@ -343,6 +346,8 @@ func main() throws {
 
     let redisPort = freePort()
     let redisDirectory = options.workDirectory + "/redis"
+    // A work directory used before still holds that run's append-only file; every run starts on an empty Redis.
+    try? FileManager.default.removeItem(atPath: redisDirectory)
     try FileManager.default.createDirectory(atPath: redisDirectory, withIntermediateDirectories: true)
     let redisServer = try Child(
         name: "redis", executable: "/usr/bin/redis-server",
@@ -375,7 +380,8 @@ func main() throws {
     var latencies: [JSONValue] = []
     for workers in options.workerCounts {
         let namespace = "bench-w\(workers)"
-        let stack = try Stack(options: options, redisURL: redisURL, namespace: namespace, workers: workers)
+        let stack = try Stack(
+            options: options, redisURL: redisURL, namespace: namespace, workers: workers, components: "demo")
         do {
             try stack.waitUntilReady(redis)
             if options.scenarios.contains("xadd") {
@@ -414,6 +420,28 @@ func main() throws {
         }
         let peaks = stack.stop()
         memory["\(workers) worker(s)"] = .object(peaks.mapValues { .int($0) })
+    }
+    if options.scenarios.contains("subscribers") {
+        // The same no-op jobs, with workers that also host the orders example: its two async subscribers each
+        // have a consumer group on the event stream, which reads every event.
+        let stack = try Stack(
+            options: options, redisURL: redisURL, namespace: "bench-subscribers", workers: 1,
+            components: "demo,orders")
+        do {
+            try stack.waitUntilReady(redis)
+            let figures = try throughput(
+                "jobAsync via XADD, 1 worker(s), hosting 2 async subscribers", stack: stack, redis: redis,
+                jobs: options.jobs
+            ) {
+                try submitByXADD(redis, namespace: "bench-subscribers", jobs: options.jobs)
+            }
+            print(figures.summaryLine)
+            scenarios.append(figures.json)
+        } catch {
+            _ = stack.stop()
+            throw error
+        }
+        _ = stack.stop()
     }
     report["throughput"] = .array(scenarios)
     report["latency"] = .array(latencies)

@@ -1,4 +1,5 @@
 import DemoComponent
+import Foundation
 import HTTPServer
 import JobServices
 import OrdersComponent
@@ -15,9 +16,24 @@ do {
     exit(2)
 }
 
+/// The components this executable can host, by the name `WORKER_COMPONENTS` lists them with.
+let components: [String: (inout OperationRegistry) -> Void] = [
+    "demo": DemoComponent.register(into:),
+    "orders": OrdersComponent.register(into:),
+]
+let hosted = (ServiceConfiguration.currentEnvironment()["WORKER_COMPONENTS"] ?? "demo,orders")
+    .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+let unknown = hosted.filter { components[$0] == nil }
+guard !hosted.isEmpty, unknown.isEmpty else {
+    let known = components.keys.sorted().joined(separator: ",")
+    Logger(service: "worker").error(
+        "invalid configuration",
+        ["op": "start", "error": "WORKER_COMPONENTS must list components among \(known); unknown: \(unknown.joined(separator: ","))"])
+    exit(2)
+}
+
 var registry = OperationRegistry()
-DemoComponent.register(into: &registry)
-OrdersComponent.register(into: &registry)
+for name in Set(hosted).sorted() { components[name]!(&registry) }
 
 let worker = Worker(configuration: configuration, registry: registry)
 do {
