@@ -26,9 +26,8 @@ let hosted = (ServiceConfiguration.currentEnvironment()["WORKER_COMPONENTS"] ?? 
 let unknown = hosted.filter { components[$0] == nil }
 guard !hosted.isEmpty, unknown.isEmpty else {
     let known = components.keys.sorted().joined(separator: ",")
-    Logger(service: "worker").error(
-        "invalid configuration",
-        ["op": "start", "error": "WORKER_COMPONENTS must list components among \(known); unknown: \(unknown.joined(separator: ","))"])
+    let problem = "WORKER_COMPONENTS must list components among \(known); unknown: \(unknown.joined(separator: ","))"
+    Logger(service: "worker").error("invalid configuration", ["op": "start", "error": problem])
     exit(2)
 }
 
