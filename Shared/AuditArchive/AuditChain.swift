@@ -151,7 +151,8 @@ public struct AuditChainVerifier: Sendable {
             let expected = head.seq + 1
             let before = count == 0 ? "the start of the chain" : "seq \(head.seq)"
             if entry.seq > expected {
-                let missing = entry.seq - 1 == expected ? "seq \(expected) is" : "seqs \(expected)…\(entry.seq - 1) are"
+                let missing =
+                    entry.seq - 1 == expected ? "seq \(expected) is" : "seqs \(expected)…\(entry.seq - 1) are"
                 return broken("\(missing) missing: the entry after \(before) is seq \(entry.seq)", at: expected)
             }
             if entry.seq < expected {

@@ -84,7 +84,8 @@ struct AuditArchiveTests {
         defer { folder.remove() }
         let tampered = try sqliteShell(
             archive.path,
-            "DROP TRIGGER audit_entries_no_update; UPDATE audit_entries SET \(edit.column) = \(edit.value) WHERE seq = 5"
+            "DROP TRIGGER audit_entries_no_update;"
+                + " UPDATE audit_entries SET \(edit.column) = \(edit.value) WHERE seq = 5"
         )
         #expect(tampered.status == 0, "\(tampered.error)")
 

@@ -63,7 +63,9 @@ extension EndToEnd {
 
                 let wrong = HTTPTestClient(baseURL: stack.gatewayURL, bearerToken: alice.token + "x")
                 #expect(try await wrong.get("/v1/jobs").status == 401)
-                let variants = ["Basic \(alice.token)", "Bearer", "Bearer ", alice.token, "Bearer \(alice.token.uppercased())"]
+                let variants = [
+                    "Basic \(alice.token)", "Bearer", "Bearer ", alice.token, "Bearer \(alice.token.uppercased())",
+                ]
                 for header in variants {
                     let reply = try await stack.gateway.send(
                         "GET", "/v1/operations", body: nil, contentType: nil, headers: ["Authorization": header])
@@ -103,7 +105,8 @@ extension EndToEnd {
                 let bobCancel = try await bob.post("/v1/jobs/\(pending)/cancel", json: [:])
                 #expect(bobCancel.status == 404)
                 #expect(try await bob.post("/v1/jobs/\(doneID)/retry", json: [:]).status == 404)
-                let aliceCancel = try await alice.post("/v1/jobs/\(pending)/cancel", json: ["reason": "changed my mind"])
+                let aliceCancel = try await alice.post(
+                    "/v1/jobs/\(pending)/cancel", json: ["reason": "changed my mind"])
                 #expect(aliceCancel.status == 200, "\(aliceCancel.text)")
 
                 let bobsOwn = try await bob.post("/v1/commands", json: ["operation": "demo.echo"])
@@ -206,7 +209,9 @@ extension EndToEnd {
                 ],
                 logDirectory: logDirectory)
             defer { gateway.terminate(grace: .seconds(2)) }
-            let status = try await eventually("the gateway to exit", timeout: .seconds(20)) { gateway.terminationStatus }
+            let status = try await eventually("the gateway to exit", timeout: .seconds(20)) {
+                gateway.terminationStatus
+            }
             #expect(status != 0)
             #expect(gateway.logText().contains("CNCF_TOKENS_FILE"), "\(gateway.logText())")
         }

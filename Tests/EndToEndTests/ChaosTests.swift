@@ -70,7 +70,9 @@ struct ChaosTests {
         let connection = try RedisConnection(configuration: redis.configuration)
         let counter = try connection.command(["HGET", "\(namespace):demo:counters", "chaos"]).int ?? 0
         let total = statuses.values.reduce(0, +)
-        print("chaos: \(Self.jobCount) jobs, \(rounds) rounds, \(cast.killed) workers killed; statuses \(statuses); counter \(counter)")
+        print(
+            "chaos: \(Self.jobCount) jobs, \(rounds) rounds, \(cast.killed) workers killed;"
+                + " statuses \(statuses); counter \(counter)")
         let unfinished = statuses.filter { !isTerminal($0.key) }
         #expect(rounds >= 5, "the chaos loop ran \(rounds) rounds; it must kill workers and restart Redis")
         #expect(total == Self.jobCount, "jobs found: \(total) of \(Self.jobCount) (\(statuses))\n\(cast.logTail())")
@@ -109,7 +111,8 @@ struct ChaosTests {
                 }
                 let replies = try connection!.pipeline(commands)
                 guard !replies.contains(where: { if case .error = $0 { true } else { false } }) else {
-                    throw RedisError.server("XADD refused: \(replies.first { if case .error = $0 { true } else { false } }!)")
+                    let refusal = replies.first { if case .error = $0 { true } else { false } }!
+                    throw RedisError.server("XADD refused: \(refusal)")
                 }
                 next = end
             } catch {
@@ -195,7 +198,8 @@ private final class Cast: Sendable {
 
     func startAudit() throws {
         let audit = try ServiceProcess.service(
-            "cncf-audit", environment: environment.merging(["CNCF_AUDIT_DB": logs.appendingPathComponent("audit.db").path]) { $1 },
+            "cncf-audit",
+            environment: environment.merging(["CNCF_AUDIT_DB": logs.appendingPathComponent("audit.db").path]) { $1 },
             logDirectory: logs)
         state.withLock {
             $0.audit = audit

@@ -6,15 +6,28 @@ import Testing
 extension EndToEnd {
     @Suite("Worker start")
     struct WorkerHealthTests {
-        @Test("a freshly started worker with the default concurrency reports healthy within three seconds")
-        func freshWorkerIsHealthySoon() async throws {
-            let redisURL = try sharedRedisURL()
+        /// A namespace of the shared Redis and a log folder for workers started by hand, removed afterwards.
+        struct Scratch {
+            let redisURL: String
             let namespace = TestEnvironment.uniqueNamespace()
-            let logs = FileManager.default.temporaryDirectory.appendingPathComponent("cncf-test-logs-\(namespace)")
-            defer {
+            let logs: URL
+
+            init() throws {
+                redisURL = try sharedRedisURL()
+                logs = FileManager.default.temporaryDirectory.appendingPathComponent("cncf-test-logs-\(namespace)")
+            }
+
+            func remove() {
                 deleteNamespace(namespace, configuration: (try? sharedRedisConfiguration()) ?? .init())
                 try? FileManager.default.removeItem(at: logs)
             }
+        }
+
+        @Test("a freshly started worker with the default concurrency reports healthy within three seconds")
+        func freshWorkerIsHealthySoon() async throws {
+            let scratch = try Scratch()
+            defer { scratch.remove() }
+            let (redisURL, namespace, logs) = (scratch.redisURL, scratch.namespace, scratch.logs)
 
             // Each start races the worker's stream readers for its execution slots, so several starts are tried.
             let starts = 15
@@ -43,13 +56,9 @@ extension EndToEnd {
 
         @Test("WORKER_COMPONENTS chooses what a worker hosts; an unknown component stops it at start with exit 2")
         func componentsAreChosen() async throws {
-            let redisURL = try sharedRedisURL()
-            let namespace = TestEnvironment.uniqueNamespace()
-            let logs = FileManager.default.temporaryDirectory.appendingPathComponent("cncf-test-logs-\(namespace)")
-            defer {
-                deleteNamespace(namespace, configuration: (try? sharedRedisConfiguration()) ?? .init())
-                try? FileManager.default.removeItem(at: logs)
-            }
+            let scratch = try Scratch()
+            defer { scratch.remove() }
+            let (redisURL, namespace, logs) = (scratch.redisURL, scratch.namespace, scratch.logs)
             let environment = ["REDIS_URL": redisURL, "CNCF_NAMESPACE": namespace]
 
             let refused = try ServiceProcess.service(

@@ -57,7 +57,8 @@ extension Gateway {
                 return .error(
                     409, code: "job_not_retryable",
                     message:
-                        "job \(id) is \(job?.status.rawValue ?? "unknown"); only failed or cancelled jobs can be retried"
+                        "job \(id) is \(job?.status.rawValue ?? "unknown");"
+                        + " only failed or cancelled jobs can be retried"
                 )
             default:
                 return notFound(id)

@@ -24,7 +24,8 @@ public enum JobScripts {
                   if current and current ~= '' then record = current .. ',' .. record end
                   redis.call('HSET', key, 'attempts', record)
                 end
-                local function create_job(job, index, id, operation, principal, mode, input, now, source, attempts, run_at, idem)
+                local function create_job(job, index, id, operation, principal, mode, input, now, source, attempts,
+                    run_at, idem)
                   redis.call('HSET', job, 'id', id, 'operation', operation, 'principal', principal, 'mode', mode,
                     'status', 'accepted', 'acceptedAt', now, 'input', input, 'retryCount', '0', 'attempt', '0',
                     'maxAttempts', attempts, 'attemptBudget', attempts, 'source', source)
@@ -141,7 +142,8 @@ public enum JobScripts {
             if t[1] ~= 'scheduled' or not can_move(t[1], 'running') then return {'skip', t[1]} end
             local j = t
             if not primary then
-              j = redis.call('HMGET', KEYS[2], 'status', 'attempt', 'maxAttempts', 'runAt', 'id', 'operation', 'principal')
+              j = redis.call('HMGET', KEYS[2], 'status', 'attempt', 'maxAttempts', 'runAt', 'id', 'operation',
+                'principal')
               if not j[5] then return {'missing'} end
             end
             local attempt = tonumber(t[2] or '0') + 1
@@ -188,8 +190,8 @@ public enum JobScripts {
         source: prelude + """
             local entry, group, attempt, outcome, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
             local primary = ARGV[17] == 'primary'
-            local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'maxAttempts', 'cancelRequested', 'startedAt', 'id',
-              'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone')
+            local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'maxAttempts', 'cancelRequested', 'startedAt',
+              'id', 'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone')
             if not t[1] then
               redis.call('XACK', KEYS[4], group, entry)
               return {'missing'}
@@ -305,7 +307,8 @@ public enum JobScripts {
             redis.call('HSET', KEYS[1], unpack(fields))
             redis.call('HDEL', KEYS[1], unpack(removed))
 
-            local details = cjson.encode({attempt = tonumber(attempt), durationMs = tonumber(ARGV[13]), error = error_info})
+            local details = cjson.encode({attempt = tonumber(attempt), durationMs = tonumber(ARGV[13]),
+              error = error_info})
             emit(KEYS[3], prefix .. outcome, job_id, task_id, operation, principal, outcome, now, details)
             local job_status = primary and outcome or j[1]
             local done = tonumber(j[11] or '0')
@@ -447,7 +450,8 @@ public enum JobScripts {
               redis.call('HSET', KEYS[1], 'status', 'cancelled', 'completedAt', ARGV[2], 'cancellationReason', ARGV[1])
               redis.call('HDEL', KEYS[1], 'runAt')
               redis.call('ZREM', KEYS[3], 'job|' .. j[2])
-              emit(KEYS[2], 'job.cancelled', j[2], '', j[3], j[4], 'cancelled', ARGV[2], cjson.encode({reason = ARGV[1]}))
+              emit(KEYS[2], 'job.cancelled', j[2], '', j[3], j[4], 'cancelled', ARGV[2],
+                cjson.encode({reason = ARGV[1]}))
               redis.call('EXPIRE', KEYS[1], ARGV[3])
               return {'cancelled'}
             end
