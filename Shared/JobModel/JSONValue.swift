@@ -109,11 +109,11 @@ public enum JSONValue: Sendable, Equatable, Hashable {
             output += "]"
         case .object(let members):
             output += "{"
-            for (index, key) in members.keys.sorted().enumerated() {
+            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { output += "," }
-                Self.writeString(key, to: &output)
+                Self.writeString(member.key, to: &output)
                 output += ":"
-                members[key]!.write(to: &output)
+                member.value.write(to: &output)
             }
             output += "}"
         }
@@ -121,6 +121,15 @@ public enum JSONValue: Sendable, Equatable, Hashable {
 
     static func writeString(_ value: String, to output: inout String) {
         output += "\""
+        // Most strings need no escape at all: copied whole, rather than a scalar at a time.
+        let needsEscaping = value.utf8.contains { byte in
+            byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+        }
+        guard needsEscaping else {
+            output += value
+            output += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""

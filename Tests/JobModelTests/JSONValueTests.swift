@@ -53,6 +53,12 @@ struct JSONValueTests {
         #expect(value.encoded == #""q\"b\\n\nr\rt\tnul\u0000x\u0001y\u001fé😀/""#)
     }
 
+    @Test("text that needs no escape is written as it is, also beyond ASCII")
+    func plainText() {
+        #expect(JSONValue.string("héllo wörld 😀 / ok").encoded == #""héllo wörld 😀 / ok""#)
+        #expect(JSONValue.object(["b": .string("2"), "a": .string("1")]).encoded == #"{"a":"1","b":"2"}"#)
+    }
+
     @Test("escaped keys are written escaped too")
     func escapedKeys() {
         let value: JSONValue = ["a\"b": 1, "line\nbreak": 2]
