@@ -94,8 +94,12 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         case .bool(let value): output += value ? "true" : "false"
         case .int(let value): output += String(value)
         case .double(let value):
-            if value.isFinite {
-                output += value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
+            // A whole double that fits in `Int` is written with digits only, as the parser would read it back
+            // as an integer: its text then stays the same through any number of parse and encode rounds.
+            if let whole = Int(exactly: value) {
+                output += String(whole)
+            } else if value.isFinite {
+                output += "\(value)"
             } else {
                 output += "null"
             }

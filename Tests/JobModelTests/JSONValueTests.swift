@@ -39,6 +39,16 @@ struct JSONValueTests {
         #expect(JSONValue.double(.nan).encoded == "null")
     }
 
+    @Test("writes a whole double beyond 2^53 with digits, so its text survives being parsed and written again")
+    func largeWholeDoublesStayStable() throws {
+        let large = try JSONValue.parse("888888888888888888.880")
+        let encoded = large.encoded
+        #expect(encoded == "888888888888888832")
+        #expect(try JSONValue.parse(encoded).encoded == encoded)
+        #expect(JSONValue.double(1e19).encoded == "1e+19")
+        #expect(try JSONValue.parse("1e+19").encoded == "1e+19")
+    }
+
     @Test("writes object keys in sorted order, at every level, so equal values encode alike")
     func sortedKeys() throws {
         let value: JSONValue = ["zeta": 1, "alpha": ["y": true, "b": nil], "Mid": "m"]
