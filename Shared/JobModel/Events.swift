@@ -19,6 +19,8 @@ public enum LifecycleEventType: String, Sendable, CaseIterable {
     case taskRetryScheduled = "task.retry_scheduled"
     case taskRetried = "task.retried"
     case commandRejected = "command.rejected"
+    /// A `sync` command ran: no job was kept, so this event is its only record.
+    case syncExecuted = "sync.executed"
 
     /// The event that records a job's move into `status`.
     public init(enteredStatus status: JobStatus) {

@@ -18,8 +18,14 @@ public struct Keyspace: Sendable, Equatable {
     /// The ids of a job's subscriber tasks.
     public func jobTasks(_ jobId: String) -> String { "\(namespace):job:\(jobId):tasks" }
 
-    /// Remembers the job of an idempotency key.
-    public func idempotency(_ key: String) -> String { "\(namespace):idem:\(key)" }
+    /// Remembers the job of one principal's idempotency key. Keys are per principal, so that nobody reaches
+    /// another caller's job by repeating its key; the principal's length keeps `a:b` + `c` apart from `a` + `b:c`.
+    public func idempotency(_ key: String, principal: String) -> String {
+        "\(namespace):idem:\(principal.utf8.count):\(principal):\(key)"
+    }
+
+    /// Stands in for the idempotency key of a command that has none (scripts take a fixed list of keys).
+    public var noIdempotencyKey: String { "\(namespace):idem:-" }
 
     /// Replies to one gateway instance's synchronous requests.
     public func replies(_ gatewayId: String) -> String { "\(namespace):replies:\(gatewayId)" }

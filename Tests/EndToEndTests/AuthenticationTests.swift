@@ -125,6 +125,36 @@ extension EndToEnd {
             }
         }
 
+        @Test("another submitter's Idempotency-Key or jobId never hands over that submitter's job")
+        func idempotencyIsPerPrincipal() async throws {
+            try await withAuthenticatedStack { stack in
+                let alice = client(stack, self.alice)
+                let bob = client(stack, self.bob)
+                let key = "order-\(UUID().uuidString.prefix(8))"
+                let body: JSONValue = ["operation": "demo.echo", "input": ["secret": "alice's"], "mode": "jobSync"]
+
+                let first = try await alice.send(
+                    "POST", "/v1/commands", body: Data(body.encoded.utf8), contentType: "application/json",
+                    headers: ["Idempotency-Key": key])
+                #expect(first.status == 200, "\(first.text)")
+                let aliceJob = try #require(first.job?.text("id"))
+
+                let repeated = try await bob.send(
+                    "POST", "/v1/commands", body: Data(body.encoded.utf8), contentType: "application/json",
+                    headers: ["Idempotency-Key": key])
+                #expect(repeated.status == 200, "\(repeated.text)")
+                #expect(repeated.job?.text("id") != aliceJob, "bob's repeat of alice's key makes a job of his own")
+                #expect(repeated.job?.text("principal") == "bob")
+
+                let sameId = try await bob.post(
+                    "/v1/commands",
+                    json: ["operation": "demo.echo", "input": ["secret": "alice's"], "jobId": .string(aliceJob)])
+                #expect(sameId.status == 409)
+                #expect(sameId.errorCode == "job_exists")
+                #expect(!sameId.text.contains("secret"), "the refusal says nothing about alice's job: \(sameId.text)")
+            }
+        }
+
         @Test("operator, auditor and admin get exactly what their roles allow")
         func roles() async throws {
             try await withAuthenticatedStack { stack in

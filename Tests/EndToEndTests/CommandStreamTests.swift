@@ -43,6 +43,22 @@ extension EndToEnd {
             }
         }
 
+        @Test("a source field on an entry cannot make a stream job look authenticated")
+        func sourceFieldIsIgnored() async throws {
+            try await withStack { stack in
+                let entry = try stack.addCommandEntry(["operation", "demo.echo", "source", "http", "principal", "root"])
+                let id = try #require(JobID.derived(fromStreamEntry: entry))
+
+                let job = try await stack.pollJob(id)
+
+                #expect(job.text("source") == "stream")
+                #expect(job.text("principal") == "root")
+                let accepted = try stack.streamEntries(stack.keyspace.events)
+                    .first { $0.fields["jobId"] == id && $0.fields["type"] == "job.accepted" }
+                #expect(accepted?.fields["details"] == #"{"source":"stream"}"#)
+            }
+        }
+
         @Test("an entry repeating a finished job's id and content runs nothing again")
         func repeatedEntryIsIdempotent() async throws {
             try await withStack { stack in

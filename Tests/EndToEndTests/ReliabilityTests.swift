@@ -180,8 +180,12 @@ extension EndToEnd {
                 let running = try stack.events(of: firstId).filter { $0.fields["type"] == "job.running" }
                 #expect(running.count == 1)
 
+                // Keys belong to a principal: the stream's jobs are `unauthenticated`'s unless an entry says otherwise.
                 let viaHTTP = try await stack.command(
-                    ["operation": "demo.increment", "input": ["counter": "idem-stream"]],
+                    [
+                        "operation": "demo.increment", "input": ["counter": "idem-stream"],
+                        "principal": "unauthenticated",
+                    ],
                     headers: ["Idempotency-Key": key])
                 #expect(viaHTTP.status == 202)
                 #expect(viaHTTP.job?.text("id") == firstId, "the key names the stream's job over HTTP too")

@@ -27,7 +27,7 @@ struct ScriptDriver {
         try await strings(client.evalScript(
             JobScripts.submit,
             keys: [keys.job(id), keys.jobIndex, keys.commands, keys.events, keys.tasks, keys.due,
-                   keys.idempotency("-")],
+                   keys.noIdempotencyKey],
             arguments: [id, operation, principal, "jobAsync", input, String(now), "http", String(maxAttempts), "", "",
                         Self.retention, "0"]))
     }
@@ -49,7 +49,7 @@ struct ScriptDriver {
         try await strings(client.evalScript(
             JobScripts.schedule,
             keys: [keys.job(id), keys.jobIndex, keys.tasks, keys.events, keys.commands, keys.due,
-                   keys.idempotency("-")],
+                   keys.noIdempotencyKey],
             arguments: [entry, Keyspace.schedulerGroup, String(now), id, operation, principal, "jobAsync", input,
                         source, compareInput ? "1" : "0", "1", "", "", Self.retention]))
     }
@@ -64,14 +64,16 @@ struct ScriptDriver {
 
     /// The worker's finish of a primary task: `['done', status]`, `['retry', delay]`, `['refused', status]` or
     /// `['missing']`. `retryDelay` -1 means the failure is not to be retried.
-    func finish(_ id: String, task: String, attempt: Int, status: JobStatus = .succeeded, result: String = #"{"x":1}"#,
-                errorCode: String = "", retryDelay: Int = -1, now: UInt64 = 4_000) async throws -> [String] {
+    /// `outcome` names an outcome that is not a status, such as `handedBack`.
+    func finish(_ id: String, task: String, attempt: Int, status: JobStatus = .succeeded, outcome: String? = nil,
+                result: String = #"{"x":1}"#, errorCode: String = "", retryDelay: Int = -1,
+                now: UInt64 = 4_000) async throws -> [String] {
         let failed = status == .failed
         return try await strings(client.evalScript(
             JobScripts.finish,
             keys: [keys.job(id), keys.job(id), keys.events, keys.tasks, keys.tasks, keys.due, keys.deadLetters,
                    keys.subscriptions, keys.jobTasks(id)],
-            arguments: [task, Keyspace.workerGroup, String(attempt), status.rawValue, String(now),
+            arguments: [task, Keyspace.workerGroup, String(attempt), outcome ?? status.rawValue, String(now),
                         failed ? "" : result, "", errorCode, failed ? "it broke" : "", failed ? "retryNow" : "",
                         #"{"worker":"worker-1"}"#, "", "5", "worker-1", String(retryDelay), Self.retention,
                         "primary", keys.namespace, "0", "0"]))
@@ -153,7 +155,7 @@ struct JobScriptsTests {
             let events = try await driver.entries(driver.keys.events)
             #expect(events.map(\.fields) == [[
                 "type": "job.accepted", "jobId": "J1", "taskId": "", "operation": "demo.echo", "principal": "alice",
-                "status": "accepted", "at": "1234", "details": "",
+                "status": "accepted", "at": "1234", "details": #"{"source":"http"}"#,
             ]])
             #expect(try await driver.entries(driver.keys.tasks).isEmpty, "a jobAsync job waits for the scheduler")
         }
@@ -365,6 +367,32 @@ struct JobScriptsTests {
             #expect(history.compactMap { $0["attempt"]?.intValue } == [1, 2])
             let deadLetters = try await driver.entries(driver.keys.deadLetters)
             #expect(deadLetters.map { $0.fields["jobId"] } == ["J1"])
+            #expect(try await driver.pendingCount(driver.keys.tasks, group: Keyspace.workerGroup) == 0)
+        }
+    }
+
+    @Test("an attempt handed back by a stopping worker runs again at once without using up an attempt")
+    func finishHandsBack() async throws {
+        try await withDriver { driver in
+            let first = try await scheduledTask(driver, id: "J1", maxAttempts: 1)
+            _ = try await driver.start("J1", task: first.id)
+
+            let reply = try await driver.finish(
+                "J1", task: first.id, attempt: 1, status: .failed, outcome: "handedBack", errorCode: "worker_stopped")
+
+            #expect(reply == ["retry", "0"])
+            var job = try await driver.job("J1")
+            #expect(job["status"] == "scheduled")
+            #expect(job["maxAttempts"] == "2", "the handed-back attempt does not count against the budget")
+            #expect(job["lease"] == nil)
+            #expect(try await driver.eventTypes().last == "job.retry_scheduled")
+            #expect(try await driver.entries(driver.keys.deadLetters).isEmpty)
+            let second = try await driver.readTask()
+            #expect(try await driver.start("J1", task: second.id).prefix(2) == ["run", "2"])
+            #expect(try await driver.finish("J1", task: second.id, attempt: 2) == ["done", "succeeded"])
+            job = try await driver.job("J1")
+            let history = try JSONValue.parse("[" + (job["attempts"] ?? "") + "]").arrayValue ?? []
+            #expect(history.compactMap { $0["outcome"]?.stringValue } == ["handedBack", "succeeded"])
             #expect(try await driver.pendingCount(driver.keys.tasks, group: Keyspace.workerGroup) == 0)
         }
     }

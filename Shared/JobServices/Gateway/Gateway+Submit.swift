@@ -108,7 +108,8 @@ extension Gateway {
             mode: command.mode, acceptedAt: now, input: command.input, source: source)
         job.maxAttempts = command.maxAttempts ?? defaultAttempts
         job.runAt = command.runAt
-        let idempotency = command.idempotencyKey.map { keyspace.idempotency($0) } ?? keyspace.idempotency("-")
+        let idempotency =
+            command.idempotencyKey.map { keyspace.idempotency($0, principal: job.principal) } ?? keyspace.noIdempotencyKey
         let reply = try client.evalScriptBlocking(
             JobScripts.submit,
             keys: [
@@ -129,14 +130,22 @@ extension Gateway {
             if command.mode != .jobAsync { job.status = .scheduled }
             return .created(job)
         case "exists":
-            guard let existing = try fetch(existingId) else { return .refused(notFound(existingId)) }
+            // The same jobId, operation and input as another principal's job is still somebody else's job.
+            guard let existing = try fetch(existingId), existing.principal == job.principal else {
+                return .refused(jobIdTaken(id))
+            }
             return .created(existing)
         default:
-            return .refused(
-                .error(
-                    409, code: "job_exists",
-                    message: "job \(id) already exists with another operation or input; choose another jobId"))
+            return .refused(jobIdTaken(id))
         }
+    }
+
+    /// A client-chosen job id already in use. The answer is the same whoever owns that job, and says nothing
+    /// about it.
+    private func jobIdTaken(_ id: String) -> HTTPResponse {
+        .error(
+            409, code: "job_exists",
+            message: "job id \(id) is taken by another submission; choose another jobId or leave it out")
     }
 
     /// A job made or found for a submission, or the response saying why there is none.

@@ -176,8 +176,9 @@ extension Scheduler {
         }
     }
 
-    /// Every 30 seconds: trims the work streams below the oldest entry any consumer group still needs, caps the
-    /// audit and dead-letter streams, drops expired jobs from the index and forgets silent workers.
+    /// Every 30 seconds: trims the work streams below the oldest entry any live consumer group still needs, caps
+    /// the audit, dead-letter and rejected-command streams, forgets consumers long gone, drops expired jobs from
+    /// the index and forgets silent workers.
     func keepHouse() {
         let keyspace = configuration.keyspace
         maintain("housekeeping", every: { .seconds(30) }) { connection throws(RedisError) in
@@ -186,10 +187,11 @@ extension Scheduler {
                     _ = try connection.command(["XTRIM", stream, "MINID", "~", oldest])
                 }
             }
-            _ = try connection.command([
-                "XTRIM", keyspace.audit, "MAXLEN", "~", String(configuration.auditStreamLength),
+            _ = try connection.pipeline([
+                ["XTRIM", keyspace.audit, "MAXLEN", "~", String(configuration.auditStreamLength)],
+                ["XTRIM", keyspace.deadLetters, "MAXLEN", "~", String(Self.cappedStreamLength)],
+                ["XTRIM", keyspace.rejectedCommands, "MAXLEN", "~", String(Self.cappedStreamLength)],
             ])
-            _ = try connection.command(["XTRIM", keyspace.deadLetters, "MAXLEN", "~", "100000"])
             let horizon = Int(Clock.milliseconds()) - configuration.retentionSeconds * 1000
             _ = try connection.command(["ZREMRANGEBYSCORE", keyspace.jobIndex, "-inf", "(\(horizon)"])
             let workers = try connection.command(["HGETALL", keyspace.workers]).fieldDictionary
@@ -201,16 +203,60 @@ extension Scheduler {
         }
     }
 
-    /// The id below which no consumer group of `stream` needs entries: the smallest of each group's oldest
-    /// pending entry and last delivered entry. `nil` when the stream has no group.
+    /// About how many entries the dead-letter and rejected-command streams keep.
+    static let cappedStreamLength = 100_000
+
+    /// A consumer with nothing pending that has been silent this long is removed from its group; every restart
+    /// of a service makes a new one, and a live one that reads again is simply added back.
+    static let consumerForgetMilliseconds = 3_600_000
+
+    /// The id below which no live consumer group of `stream` needs entries: the smallest of each group's oldest
+    /// pending entry and last delivered entry. `nil` when no live group reads the stream.
+    ///
+    /// A group whose consumers have all been silent for longer than `JOB_RETENTION_SECONDS` (or that never had
+    /// one for that long) is abandoned: it no longer holds back trimming, so that a reader that went away for good
+    /// cannot make Redis grow without bound. It is logged and counted on every pass.
     func oldestNeededEntry(of stream: String, on connection: RedisConnection) throws(RedisError) -> String? {
         let reply = try connection.pipeline([["XINFO", "GROUPS", stream]])[0]
         guard case .array(let groups) = reply, !groups.isEmpty else { return nil }
+        let abandonAfter = configuration.retentionSeconds * 1000
         var oldest: (UInt64, UInt64)?
+        var abandoned = 0
         for group in groups {
             let info = group.fieldDictionary
             guard let name = info["name"] else { continue }
-            var candidates = [info["last-delivered-id"] ?? "0-0"]
+            let lastDelivered = info["last-delivered-id"] ?? "0-0"
+            let consumers = try connection.command(["XINFO", "CONSUMERS", stream, name]).array ?? []
+            var leastIdle: Int?
+            var forgotten: [String] = []
+            for consumer in consumers {
+                let fields = consumer.fieldDictionary
+                guard let consumerName = fields["name"], let idle = fields["idle"].flatMap(Int.init) else { continue }
+                leastIdle = min(leastIdle ?? idle, idle)
+                if fields["pending"] == "0" && idle > Self.consumerForgetMilliseconds { forgotten.append(consumerName) }
+            }
+            for consumerName in forgotten {
+                _ = try connection.command(["XGROUP", "DELCONSUMER", stream, name, consumerName])
+            }
+            let silentFor: Int
+            if let leastIdle {
+                silentFor = leastIdle
+                _ = groupsWithoutConsumers.withLock { $0.removeValue(forKey: "\(stream) \(name)") }
+            } else {
+                // Redis does not say when a group was made: count from when this scheduler first saw it empty.
+                let now = Int(Clock.milliseconds())
+                let since = groupsWithoutConsumers.withLock { $0["\(stream) \(name)", default: now] }
+                groupsWithoutConsumers.withLock { $0["\(stream) \(name)"] = since }
+                silentFor = now - since
+            }
+            if silentFor > abandonAfter {
+                abandoned += 1
+                logger.warning(
+                    "consumer group silent for longer than the retention; it no longer holds back trimming",
+                    ["op": "housekeeping", "stream": stream, "group": name, "silentSeconds": String(silentFor / 1000)])
+                continue
+            }
+            var candidates = [lastDelivered]
             if let pending = info["pending"].flatMap(Int.init), pending > 0 {
                 let summary = try connection.command(["XPENDING", stream, name]).array ?? []
                 if summary.count > 1, let first = summary[1].string { candidates.append(first) }
@@ -222,6 +268,8 @@ extension Scheduler {
                 if oldest == nil || id < oldest! { oldest = id }
             }
         }
+        metrics.set("cncf_abandoned_groups", ["stream": stream], to: Double(abandoned))
         return oldest.map { "\($0.0)-\($0.1)" }
     }
+
 }

@@ -17,6 +17,8 @@ public final class Scheduler: Sendable {
     let stopping = Atomic<Bool>(false)
     let loopsRunning = Atomic<Int>(0)
     private let healthy = Atomic<Bool>(false)
+    /// Consumer groups seen without any consumer, by `"<stream> <group>"`, with when this process first saw them so.
+    let groupsWithoutConsumers = Mutex<[String: Int]>([:])
 
     /// How many entries one read takes.
     static let batchSize = 256
@@ -39,6 +41,9 @@ public final class Scheduler: Sendable {
         metrics.describe("cncf_due_items", type: "gauge", help: "Retries and delayed starts waiting for their time.")
         metrics.describe(
             "cncf_reclaims_total", type: "counter", help: "Abandoned deliveries handed out again, by outcome.")
+        metrics.describe(
+            "cncf_abandoned_groups", type: "gauge",
+            help: "Consumer groups silent for longer than the retention, which no longer hold back trimming.")
     }
 
     /// Whether the scheduler is connected and reading.
@@ -103,8 +108,12 @@ public final class Scheduler: Sendable {
                 try reject(entry, rejection, on: connection)
             case .success(let (command, maxAttempts)):
                 let jobId = command.jobId ?? JobID.derived(fromStreamEntry: entry.id) ?? JobID.make()
-                let source = entry.fields["source"] == "http" ? "http" : "stream"
-                let idempotency = command.idempotencyKey.map { keyspace.idempotency($0) } ?? keyspace.idempotency("-")
+                // A job the gateway made exists already; any job made here came from a stream producer, whose
+                // principal is a claim nobody checked (a `source` field on the entry proves nothing).
+                let principal = command.principal ?? "unauthenticated"
+                let idempotency =
+                    command.idempotencyKey.map { keyspace.idempotency($0, principal: principal) }
+                    ?? keyspace.noIdempotencyKey
                 calls.append(
                     (
                         keys: [
@@ -113,8 +122,7 @@ public final class Scheduler: Sendable {
                         ],
                         arguments: [
                             entry.id, Keyspace.schedulerGroup, now, jobId, command.operation,
-                            command.principal ?? (source == "http" ? "anonymous" : "unauthenticated"),
-                            command.mode.rawValue, command.input.encoded, source,
+                            principal, command.mode.rawValue, command.input.encoded, "stream",
                             entry.fields["input"] == nil ? "0" : "1", String(command.maxAttempts ?? maxAttempts),
                             command.runAt.map(String.init) ?? "", command.idempotencyKey ?? "",
                             String(configuration.retentionSeconds),

@@ -76,7 +76,8 @@ public enum JobScripts {
             create_job(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8],
               ARGV[9], ARGV[10])
             if ARGV[10] ~= '' then redis.call('SET', KEYS[7], ARGV[1], 'EX', ARGV[11]) end
-            emit(KEYS[4], 'job.accepted', ARGV[1], '', ARGV[2], ARGV[3], 'accepted', ARGV[6], '')
+            emit(KEYS[4], 'job.accepted', ARGV[1], '', ARGV[2], ARGV[3], 'accepted', ARGV[6],
+              '{"source":"' .. ARGV[7] .. '"}')
             if ARGV[12] == '1' then
               schedule_job(KEYS[1], KEYS[5], KEYS[6], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[6], ARGV[9])
             else
@@ -111,7 +112,8 @@ public enum JobScripts {
               create_job(KEYS[1], KEYS[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[3], ARGV[9], ARGV[11],
                 ARGV[12], ARGV[13])
               if ARGV[13] ~= '' then redis.call('SET', KEYS[7], ARGV[4], 'EX', ARGV[14]) end
-              emit(KEYS[4], 'job.accepted', ARGV[4], '', ARGV[5], ARGV[6], 'accepted', ARGV[3], '')
+              emit(KEYS[4], 'job.accepted', ARGV[4], '', ARGV[5], ARGV[6], 'accepted', ARGV[3],
+                '{"source":"' .. ARGV[9] .. '"}')
               status = 'accepted'
               principal = ARGV[6]
               run_at = ARGV[12]
@@ -180,7 +182,8 @@ public enum JobScripts {
     ///
     /// KEYS: task record, job, event stream, delivery stream, task stream, due index, dead letters,
     /// subscriptions, job's task set, then one key per staged write.
-    /// ARGV: [1] entry id, [2] group, [3] attempt, [4] outcome, [5] now, [6] result, [7] result summary,
+    /// ARGV: [1] entry id, [2] group, [3] attempt, [4] outcome (`succeeded`, `failed`, `cancelled`, or `handedBack`
+    /// for an attempt a stopping worker gives back unfinished), [5] now, [6] result, [7] result summary,
     /// [8] error code, [9] error message, [10] error action, [11] diagnostics, [12] call tree, [13] duration
     /// ms, [14] worker, [15] retry delay ms (-1: no retry), [16] retention seconds, [17] kind, [18] namespace,
     /// [19] write count, then op/arg/arg per write, then event count, then type/payload per event.
@@ -196,7 +199,9 @@ public enum JobScripts {
               redis.call('XACK', KEYS[4], group, entry)
               return {'missing'}
             end
-            if t[1] ~= 'running' or t[2] ~= entry .. '/' .. attempt or not can_move('running', outcome) then
+            local handed_back = outcome == 'handedBack'
+            local target = handed_back and 'scheduled' or outcome
+            if t[1] ~= 'running' or t[2] ~= entry .. '/' .. attempt or not can_move('running', target) then
               if is_terminal(t[1]) then redis.call('XACK', KEYS[4], group, entry) end
               return {'refused', t[1]}
             end
@@ -214,6 +219,22 @@ public enum JobScripts {
             local record = cjson.encode({attempt = tonumber(attempt), worker = ARGV[14], startedAt = tonumber(t[5]),
               endedAt = tonumber(now), outcome = outcome, error = error_info})
             if t[9] and t[9] ~= '' then record = t[9] .. ',' .. record end
+
+            -- A stopping worker gives the attempt back unfinished: run again at once, with the budget untouched.
+            if handed_back then
+              redis.call('HSET', KEYS[1], 'status', 'scheduled', 'scheduledAt', now, 'attempts', record,
+                'maxAttempts', tonumber(t[3]) + 1)
+              redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil')
+              if primary then
+                redis.call('XADD', KEYS[5], '*', 'jobId', job_id, 'kind', 'primary')
+              else
+                redis.call('XADD', KEYS[5], '*', 'jobId', job_id, 'kind', 'subscriber', 'taskId', t[6])
+              end
+              emit(KEYS[3], prefix .. 'retry_scheduled', job_id, task_id, operation, principal, 'scheduled', now,
+                cjson.encode({attempt = tonumber(attempt), delayMs = 0, error = error_info, handedBack = true}))
+              redis.call('XACK', KEYS[4], group, entry)
+              return {'retry', '0'}
+            end
 
             local delay = tonumber(ARGV[15])
             if outcome == 'failed' and delay >= 0 and tonumber(attempt) < tonumber(t[3]) then
@@ -404,8 +425,10 @@ public enum JobScripts {
               if is_terminal(j[4]) and done >= tonumber(j[5] or '0') then
                 emit(KEYS[3], 'job.settled', j[1], '', j[2], j[3], j[4], now, '')
               end
+              redis.call('EXPIRE', KEYS[1], ARGV[5])
             end
             redis.call('EXPIRE', KEYS[2], ARGV[5])
+            if tonumber(j[5] or '0') > 0 then redis.call('EXPIRE', KEYS[2] .. ':tasks', ARGV[5]) end
             return {final}
             """)
 
@@ -501,16 +524,18 @@ public enum JobScripts {
             return {'retried'}
             """)
 
-    /// Commits a `sync` request: applies its staged writes, appends its events, sends the reply to the waiting
-    /// gateway and acknowledges the task entry. No job record is involved.
+    /// Commits a `sync` request: applies its staged writes, appends its events and a `sync.executed` event (so
+    /// the audit trail shows the call though no job was kept), sends the reply to the waiting gateway and
+    /// acknowledges the task entry.
     ///
     /// KEYS: task stream, reply stream, event stream, then one key per staged write.
-    /// ARGV: group, entry id, request id, outcome, body (result or error JSON), now, write count, then
-    /// op/arg/arg per write, then event count, then type/payload per event.
+    /// ARGV: [1] group, [2] entry id, [3] request id, [4] outcome, [5] body (result or error JSON), [6] now,
+    /// [7] operation, [8] principal, [9] details of the execution (JSON), [10] write count, then op/arg/arg per
+    /// write, then event count, then type/payload per event.
     public static let replySync = RedisScript(
         name: "replySync",
         source: prelude + """
-            local index = 7
+            local index = 10
             if ARGV[4] == 'succeeded' then
               local writes = tonumber(ARGV[index])
               index = index + 1
@@ -528,11 +553,12 @@ public enum JobScripts {
               local published = tonumber(ARGV[index])
               index = index + 1
               for i = 1, published do
-                redis.call('XADD', KEYS[3], '*', 'type', ARGV[index], 'jobId', '', 'taskId', '', 'operation', '',
-                  'principal', '', 'status', 'published', 'at', ARGV[6], 'details', ARGV[index + 1])
+                redis.call('XADD', KEYS[3], '*', 'type', ARGV[index], 'jobId', '', 'taskId', '', 'operation', ARGV[7],
+                  'principal', ARGV[8], 'status', 'published', 'at', ARGV[6], 'details', ARGV[index + 1])
                 index = index + 2
               end
             end
+            emit(KEYS[3], 'sync.executed', '', '', ARGV[7], ARGV[8], ARGV[4], ARGV[6], ARGV[9])
             redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'requestId', ARGV[3], 'outcome', ARGV[4],
               'body', ARGV[5])
             redis.call('EXPIRE', KEYS[2], 3600)

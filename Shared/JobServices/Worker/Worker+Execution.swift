@@ -79,6 +79,8 @@ extension Worker {
     /// The outcome of an attempt, before it is committed.
     struct Outcome: Sendable {
         var status: JobStatus
+        /// The worker stopped before the attempt finished: it is run again without using up an attempt.
+        var handedBack = false
         var result: JSONValue = .null
         var error: JobError?
         var seconds: Double
@@ -121,7 +123,7 @@ extension Worker {
                     seconds: seconds)
             case .handedBack:
                 return Outcome(
-                    status: .failed,
+                    status: .failed, handedBack: true,
                     error: JobError(
                         code: "worker_stopped", message: "the worker stopped before the attempt finished",
                         action: .retryNow),
@@ -194,7 +196,7 @@ extension Worker {
     ) async {
         let keyspace = configuration.keyspace
         var retryDelay = -1
-        if outcome.status == .failed, let error = outcome.error,
+        if outcome.status == .failed, !outcome.handedBack, let error = outcome.error,
             let delay = work.policy.delay(after: attempt, action: error.action)
         {
             retryDelay = delay.milliseconds
@@ -214,7 +216,8 @@ extension Worker {
             keyspace.due, keyspace.deadLetters, keyspace.subscriptions, keyspace.jobTasks(delivery.jobId),
         ]
         var arguments = [
-            delivery.entryId, delivery.group, String(attempt), outcome.status.rawValue,
+            delivery.entryId, delivery.group, String(attempt),
+            outcome.handedBack ? "handedBack" : outcome.status.rawValue,
             String(Clock.milliseconds()), resultText,
             resultText.utf8.count > 200 ? Job.summary(of: outcome.result) : "",
             outcome.error?.code ?? "", outcome.error?.message ?? "", outcome.error?.action.rawValue ?? "",
@@ -243,6 +246,8 @@ extension Worker {
             } else if outcome.status == .failed {
                 logger.notice("attempt failed; not retried", ["op": name, "code": outcome.error?.code ?? ""])
             }
+        case "retry" where outcome.handedBack:
+            logger.notice("attempt handed back unfinished; it runs again at once", ["op": name])
         case "retry":
             metrics.increment("cncf_retries_total", ["operation": name])
             logger.info(
@@ -332,9 +337,14 @@ extension Worker {
         }
         let body = outcome.status == .succeeded ? outcome.result : (outcome.error?.json ?? .null)
         var keys = [keyspace.tasks, replyTo, keyspace.events]
+        var details: [String: JSONValue] = [
+            "requestId": .string(requestId), "worker": .string(configuration.consumerName),
+            "durationMs": .int(Int(outcome.seconds * 1000)),
+        ]
+        if let error = outcome.error { details["error"] = error.json }
         var arguments = [
             delivery.group, delivery.entryId, requestId, outcome.status.rawValue, body.encoded,
-            String(Clock.milliseconds()),
+            String(Clock.milliseconds()), name, fields["principal"] ?? "anonymous", JSONValue.object(details).encoded,
         ]
         Self.appendStaged(
             outcome.status == .succeeded ? context.stagedWork : ([], []), namespace: keyspace.namespace,
