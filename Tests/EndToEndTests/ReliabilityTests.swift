@@ -390,5 +390,31 @@ extension EndToEnd {
                 #expect(worker.logText().contains("worker stopped"))
             }
         }
+
+        @Test("a job still running when the grace period ends is handed back and finishes on another worker")
+        func gracefulShutdownHandsBackUnfinishedJob() async throws {
+            try await withStack(workers: 2, environment: ["SHUTDOWN_GRACE_SECONDS": "1"]) { stack in
+                let reply = try await stack.command(
+                    ["operation": "demo.sleep", "input": ["ms": 4_000], "maxAttempts": 1])
+                let id = try #require(reply.job?.text("id"))
+                let running = try await stack.job(id, where: "running on a worker") {
+                    $0.text("status") == "running" && $0.text("worker") != nil
+                }
+                let workerId = try #require(running.text("worker"))
+                let worker = try stack.workerProcess(workerId)
+
+                #expect(kill(worker.pid, SIGTERM) == 0)
+
+                let job = try await stack.waitForJob(id, timeout: .seconds(30))
+                #expect(job.text("status") == "succeeded", "its only attempt was given back, not used up: \(job)")
+                #expect(job.text("worker") != workerId, "it finished on the other worker")
+                #expect(job.attemptOutcomes == ["handedBack", "succeeded"])
+                #expect(job["maxAttempts"] == 2)
+                #expect(try stack.streamEntries(stack.keyspace.deadLetters).isEmpty)
+                _ = try await eventually("the stopped worker to exit", timeout: .seconds(15)) {
+                    worker.isRunning ? nil : true
+                }
+            }
+        }
     }
 }

@@ -210,16 +210,16 @@ extension Scheduler {
     /// of a service makes a new one, and a live one that reads again is simply added back.
     static let consumerForgetMilliseconds = 3_600_000
 
-    /// The id below which no live consumer group of `stream` needs entries: the smallest of each group's oldest
-    /// pending entry and last delivered entry. `nil` when no live group reads the stream.
+    /// The id below which no consumer group of `stream` needs entries: the smallest of each group's oldest
+    /// pending entry and last delivered entry. `nil` when the stream has no group.
     ///
-    /// A group whose consumers have all been silent for longer than `JOB_RETENTION_SECONDS` (or that never had
-    /// one for that long) is abandoned: it no longer holds back trimming, so that a reader that went away for good
+    /// A group whose consumers have all been silent for longer than `GROUP_ABANDON_SECONDS` (or that has had none
+    /// for that long) is abandoned: it keeps no entry older than that, so that a reader that went away for good
     /// cannot make Redis grow without bound. It is logged and counted on every pass.
     func oldestNeededEntry(of stream: String, on connection: RedisConnection) throws(RedisError) -> String? {
         let reply = try connection.pipeline([["XINFO", "GROUPS", stream]])[0]
         guard case .array(let groups) = reply, !groups.isEmpty else { return nil }
-        let abandonAfter = configuration.retentionSeconds * 1000
+        let abandonAfter = configuration.groupAbandonSeconds * 1000
         var oldest: (UInt64, UInt64)?
         var abandoned = 0
         for group in groups {
@@ -249,27 +249,30 @@ extension Scheduler {
                 groupsWithoutConsumers.withLock { $0["\(stream) \(name)"] = since }
                 silentFor = now - since
             }
+            var needed: [(UInt64, UInt64)] = [lastDelivered].compactMap(Self.entryId)
+            if let pending = info["pending"].flatMap(Int.init), pending > 0 {
+                let summary = try connection.command(["XPENDING", stream, name]).array ?? []
+                if summary.count > 1, let first = summary[1].string.flatMap(Self.entryId) { needed.append(first) }
+            }
+            guard var groupOldest = needed.min(by: <) else { continue }
             if silentFor > abandonAfter {
                 abandoned += 1
                 logger.warning(
-                    "consumer group silent for longer than the retention; it no longer holds back trimming",
+                    "consumer group silent for longer than GROUP_ABANDON_SECONDS; it keeps no older entries",
                     ["op": "housekeeping", "stream": stream, "group": name, "silentSeconds": String(silentFor / 1000)])
-                continue
+                let horizon = (UInt64(max(0, Int(Clock.milliseconds()) - abandonAfter)), UInt64(0))
+                if groupOldest < horizon { groupOldest = horizon }
             }
-            var candidates = [lastDelivered]
-            if let pending = info["pending"].flatMap(Int.init), pending > 0 {
-                let summary = try connection.command(["XPENDING", stream, name]).array ?? []
-                if summary.count > 1, let first = summary[1].string { candidates.append(first) }
-            }
-            for candidate in candidates {
-                let parts = candidate.split(separator: "-").compactMap { UInt64($0) }
-                guard parts.count == 2 else { continue }
-                let id = (parts[0], parts[1])
-                if oldest == nil || id < oldest! { oldest = id }
-            }
+            if oldest == nil || groupOldest < oldest! { oldest = groupOldest }
         }
         metrics.set("cncf_abandoned_groups", ["stream": stream], to: Double(abandoned))
         return oldest.map { "\($0.0)-\($0.1)" }
+    }
+
+    /// The two numbers of a stream entry id, which compare in stream order.
+    static func entryId(_ text: String) -> (UInt64, UInt64)? {
+        let parts = text.split(separator: "-").compactMap { UInt64($0) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
     }
 
 }

@@ -43,7 +43,7 @@ public final class Scheduler: Sendable {
             "cncf_reclaims_total", type: "counter", help: "Abandoned deliveries handed out again, by outcome.")
         metrics.describe(
             "cncf_abandoned_groups", type: "gauge",
-            help: "Consumer groups silent for longer than the retention, which no longer hold back trimming.")
+            help: "Consumer groups silent for longer than GROUP_ABANDON_SECONDS, which no longer hold back trimming.")
     }
 
     /// Whether the scheduler is connected and reading.

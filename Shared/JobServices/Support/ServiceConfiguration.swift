@@ -27,6 +27,9 @@ public struct ServiceConfiguration: Sendable {
     public var retentionSeconds: Int
     /// About how many entries the audit stream keeps (older ones are trimmed).
     public var auditStreamLength: Int
+    /// A consumer group on a work stream whose consumers have all been silent this long no longer holds back
+    /// the stream's trimming.
+    public var groupAbandonSeconds: Int
 
     /// A setting that could not be used.
     public struct Invalid: Error, CustomStringConvertible {
@@ -59,6 +62,7 @@ public struct ServiceConfiguration: Sendable {
         guard let level = LogLevel(name: levelName) else {
             throw Invalid(description: "LOG_LEVEL must be one of trace, debug, info, notice, warning, error")
         }
+        let retention = try integer("JOB_RETENTION_SECONDS", 7 * 24 * 3600, 60...366 * 24 * 3600)
         return ServiceConfiguration(
             redis: redis,
             keyspace: Keyspace(namespace: namespace),
@@ -71,8 +75,9 @@ public struct ServiceConfiguration: Sendable {
             consumerName: environment["WORKER_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultConsumerName(),
             shutdownGraceSeconds: try integer("SHUTDOWN_GRACE_SECONDS", 30, 0...3600),
             leaseMilliseconds: try integer("TASK_LEASE_MS", 30_000, 500...3_600_000),
-            retentionSeconds: try integer("JOB_RETENTION_SECONDS", 7 * 24 * 3600, 60...366 * 24 * 3600),
-            auditStreamLength: try integer("AUDIT_STREAM_MAXLEN", 1_000_000, 1000...1_000_000_000))
+            retentionSeconds: retention,
+            auditStreamLength: try integer("AUDIT_STREAM_MAXLEN", 1_000_000, 1000...1_000_000_000),
+            groupAbandonSeconds: try integer("GROUP_ABANDON_SECONDS", retention, 1...366 * 24 * 3600))
     }
 
     /// The settings worth logging at start, with credentials masked.
