@@ -29,7 +29,7 @@ struct ScriptDriver {
             keys: [keys.job(id), keys.jobIndex, keys.commands, keys.events, keys.tasks, keys.due,
                    keys.noIdempotencyKey],
             arguments: [id, operation, principal, "jobAsync", input, String(now), "http", String(maxAttempts), "", "",
-                        Self.retention, "0"]))
+                        Self.retention, "0", ""]))
     }
 
     /// Reads the next command entry as the scheduler group does, leaving it pending.

@@ -29,7 +29,8 @@ extension Gateway {
                 ])
             switch reply.array?.first?.string {
             case let outcome? where outcome == "cancelled" || outcome == "requested":
-                guard let job = try fetch(id) else { return notFound(id) }
+                let fields = reply.array?.dropFirst().first?.fieldDictionary ?? [:]
+                guard let job = Job(fields: fields) else { return notFound(id) }
                 let status = outcome == "cancelled" ? 200 : 202
                 logger.info("cancellation", ["op": "cancel", "job": id, "status": job.status.rawValue])
                 return .json(status, ["job": jobJSON(job)])

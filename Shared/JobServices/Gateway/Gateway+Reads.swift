@@ -254,12 +254,12 @@ extension Gateway {
     func health() -> HTTPResponse {
         do {
             try client.commandBlocking(["PING"])
-            let following = watcher.isHealthy
+            let following = replies.isHealthy
             return .json(
                 following ? 200 : 503,
                 [
                     "status": .string(following ? "ok" : "unavailable"), "redis": "up",
-                    "eventStream": .string(following ? "following" : "not following"),
+                    "replyStream": .string(following ? "following" : "not following"),
                 ])
         } catch {
             return .json(503, ["status": "unavailable", "redis": "down", "error": .string("\(error)")])

@@ -57,30 +57,20 @@ extension Gateway {
         if command.mode == .sync {
             return runSync(command, respond: respond)
         }
-        let created: Job
-        do {
-            switch try createJob(command, defaultAttempts: operation.maxAttempts) {
-            case .created(let job): created = job
-            case .refused(let response): return respond(response)
-            }
-        } catch {
-            return respond(redisFailure(error))
-        }
-        let location = [(name: "Location", value: "/v1/jobs/\(created.id)")]
-        guard command.mode != .jobAsync, !created.status.isTerminal || command.mode == .jobSync else {
-            return respond(.json(202, ["job": jobJSON(created)], headers: location))
-        }
 
         // jobSync waits until everything the command started has finished; jobSyncWithAsyncCont only for the
-        // primary work, leaving its continuations running.
-        let timeout = command.timeoutMilliseconds ?? CommandValidation.defaultSyncTimeoutMilliseconds
+        // primary work, leaving its continuations running. A waiting caller's wait is registered with the job's
+        // creation, and the local waiter exists before, so the notice of a quick job cannot come unheard.
+        let id = command.jobId ?? JobID.make()
+        let waits = command.mode != .jobAsync
         let untilSettled = command.mode == .jobSync
-        awaitJob(created.id, untilSettled: untilSettled, deadline: ContinuousClock.now + .milliseconds(timeout)) {
-            [self] outcome, timedOut in
+        let timeout = command.timeoutMilliseconds ?? CommandValidation.defaultSyncTimeoutMilliseconds
+        let deadline = ContinuousClock.now + .milliseconds(timeout)
+        let answer: @Sendable (Result<Job?, RedisError>, Bool) -> Void = { [self] outcome, timedOut in
             let job: Job
             switch outcome {
             case .failure(let error): return respond(redisFailure(error))
-            case .success(nil): return respond(notFound(created.id))
+            case .success(nil): return respond(notFound(id))
             case .success(let found?): job = found
             }
             let finished = untilSettled ? job.settled : job.status.isTerminal
@@ -88,18 +78,43 @@ extension Gateway {
             respond(
                 .json(
                     finished && !timedOut ? 200 : 202, ["job": jobJSON(job, taskStatuses: statuses)],
-                    headers: location))
+                    headers: [(name: "Location", value: "/v1/jobs/\(job.id)")]))
+        }
+        let waiter = waits ? waitLocally(for: id, untilSettled: untilSettled, deadline: deadline, answer) : nil
+
+        let created: CreatedJob
+        do {
+            created = try createJob(
+                command, id: id, defaultAttempts: operation.maxAttempts, notify: waits ? replies.stream : "")
+        } catch {
+            if let waiter { watcher.cancel(waiter) }
+            return respond(redisFailure(error))
+        }
+        let accepted = { (job: Job) in
+            respond(.json(202, ["job": self.jobJSON(job)], headers: [(name: "Location", value: "/v1/jobs/\(job.id)")]))
+        }
+        switch created {
+        case .refused(let response):
+            if let waiter { watcher.cancel(waiter) }
+            respond(response)
+        case .created(let job):
+            if !waits { accepted(job) }
+        case .existing(let job):
+            // A repeated submission: its wait was not registered by the submit script, so register it now.
+            if let waiter { watcher.cancel(waiter) }
+            guard waits, !job.status.isTerminal || command.mode == .jobSync else { return accepted(job) }
+            awaitJob(job.id, untilSettled: untilSettled, deadline: deadline, completion: answer)
         }
     }
 
     /// Creates the job; a job whose caller waits is scheduled at once, a `jobAsync` one goes through the
-    /// scheduler. Returns the job, or the response explaining why not.
+    /// scheduler. `notify` is the reply stream to tell when the job ends (empty when nobody waits). Returns the
+    /// job, the existing job a repeated submission names, or the response explaining why there is none.
     private func createJob(
-        _ command: CommandSubmission, defaultAttempts: Int
+        _ command: CommandSubmission, id: String, defaultAttempts: Int, notify: String
     ) throws(RedisError)
         -> CreatedJob
     {
-        let id = command.jobId ?? JobID.make()
         let now = Clock.milliseconds()
         let source: String
         if case .off = access { source = "http-unverified" } else { source = "http" }
@@ -109,7 +124,8 @@ extension Gateway {
         job.maxAttempts = command.maxAttempts ?? defaultAttempts
         job.runAt = command.runAt
         let idempotency =
-            command.idempotencyKey.map { keyspace.idempotency($0, principal: job.principal) } ?? keyspace.noIdempotencyKey
+            command.idempotencyKey.map { keyspace.idempotency($0, principal: job.principal) }
+            ?? keyspace.noIdempotencyKey
         let reply = try client.evalScriptBlocking(
             JobScripts.submit,
             keys: [
@@ -119,7 +135,7 @@ extension Gateway {
             arguments: [
                 id, job.operation, job.principal, job.mode.rawValue, job.input.encoded, String(now), source,
                 String(job.maxAttempts), command.runAt.map(String.init) ?? "", command.idempotencyKey ?? "",
-                String(configuration.retentionSeconds), command.mode == .jobAsync ? "0" : "1",
+                String(configuration.retentionSeconds), command.mode == .jobAsync ? "0" : "1", notify,
             ])
         let outcome = reply.array?.first?.string
         let existingId = reply.array?.dropFirst().first?.string ?? id
@@ -134,7 +150,7 @@ extension Gateway {
             guard let existing = try fetch(existingId), existing.principal == job.principal else {
                 return .refused(jobIdTaken(id))
             }
-            return .created(existing)
+            return .existing(existing)
         default:
             return .refused(jobIdTaken(id))
         }
@@ -151,6 +167,8 @@ extension Gateway {
     /// A job made or found for a submission, or the response saying why there is none.
     enum CreatedJob {
         case created(Job)
+        /// The job a repeated submission (same idempotency key, or same id and content) names.
+        case existing(Job)
         case refused(HTTPResponse)
     }
 
@@ -184,32 +202,50 @@ extension Gateway {
         }
     }
 
-    /// Calls `completion` once the job is terminal (or settled), or at `deadline` with what is known then.
-    /// Registers with the watcher before reading the job, so an end in between is not missed.
+    /// Calls `completion` once the job is terminal (or settled), or at `deadline` with the job as it is then.
+    /// The wait is registered on the job in Redis (the `watch` script), after the local waiter, so that the notice
+    /// of a job ending in between is not missed.
     func awaitJob(
         _ id: String, untilSettled: Bool, deadline: ContinuousClock.Instant,
         completion: @escaping @Sendable (_ job: Result<Job?, RedisError>, _ timedOut: Bool) -> Void
     ) {
-        let remaining = max(.zero, deadline - .now)
-        let waiter = watcher.wait(for: id, timeout: remaining) { [self] timedOut in
+        guard JobID.isValidClientID(id) else { return completion(.success(nil), false) }
+        let waiter = waitLocally(for: id, untilSettled: untilSettled, deadline: deadline, completion)
+        let current: Job?
+        do {
+            let fields = try client.evalScriptBlocking(
+                JobScripts.watch, keys: [keyspace.job(id)], arguments: [replies.stream])
+            current = Job(fields: fields.fieldDictionary)
+        } catch {
+            if watcher.cancel(waiter) { completion(.failure(error), true) }
+            return
+        }
+        guard let current else {
+            if watcher.cancel(waiter) { completion(.success(nil), false) }
+            return
+        }
+        if waiter.isDone(current) {
+            watcher.finish(waiter, with: current)
+        } else if ContinuousClock.now >= deadline, watcher.cancel(waiter) {
+            completion(.success(current), true)
+        }
+    }
+
+    /// A local waiter for `id` that answers through `completion`: with the job from a notice once it is done, or
+    /// at `deadline` with the job read then.
+    func waitLocally(
+        for id: String, untilSettled: Bool, deadline: ContinuousClock.Instant,
+        _ completion: @escaping @Sendable (_ job: Result<Job?, RedisError>, _ timedOut: Bool) -> Void
+    ) -> JobWatcher.Waiter {
+        let isDone: @Sendable (Job) -> Bool = { untilSettled ? $0.settled : $0.status.isTerminal }
+        return watcher.wait(for: id, timeout: max(.zero, deadline - .now), isDone: isDone) { [self] job in
+            if let job { return completion(.success(job), false) }
             do throws(RedisError) {
-                let job = try fetch(id)
-                let finished = job.map { untilSettled ? $0.settled : $0.status.isTerminal } ?? true
-                if finished || timedOut || ContinuousClock.now >= deadline {
-                    completion(.success(job), !finished)
-                } else {
-                    awaitJob(id, untilSettled: untilSettled, deadline: deadline, completion: completion)
-                }
+                let now = try fetch(id)
+                completion(.success(now), now.map { !isDone($0) } ?? false)
             } catch {
                 completion(.failure(error), true)
             }
-        }
-        do {
-            let job = try fetch(id)
-            let finished = job.map { untilSettled ? $0.settled : $0.status.isTerminal } ?? true
-            if finished || remaining == .zero { watcher.finish(waiter) }
-        } catch {
-            watcher.finish(waiter)
         }
     }
 }

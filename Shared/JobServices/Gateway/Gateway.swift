@@ -7,15 +7,15 @@ import RedisClient
 /// inspect tasks, call trees and dead letters.
 ///
 /// Handlers run on the HTTP server's own threads and use the shared, pipelined Redis client. Waiting holds no
-/// thread: the request is parked until the job watcher (or the sync reply stream) says the work is done, or
-/// the time runs out.
+/// thread: the request is parked until a notice on the gateway's reply stream says the work is done, or the time
+/// runs out.
 public final class Gateway: HTTPHandler {
     public let configuration: ServiceConfiguration
     public let metrics: Metrics
     let logger: Logger
     let client: RedisClient
     let watcher: JobWatcher
-    let replies: SyncReplies
+    let replies: ReplyStream
     let catalog: OperationCatalog
     let keyspace: Keyspace
     let access: AccessControl
@@ -38,11 +38,11 @@ public final class Gateway: HTTPHandler {
         self.logger = Logger(service: "gateway", level: configuration.logLevel)
         self.client = RedisClient(configuration: configuration.redis, name: "gateway-redis")
         self.keyspace = configuration.keyspace
-        self.watcher = JobWatcher(
-            configuration: configuration.redis, events: configuration.keyspace.events, logger: logger)
-        self.replies = SyncReplies(
+        self.watcher = JobWatcher()
+        self.replies = ReplyStream(
             configuration: configuration.redis,
-            stream: configuration.keyspace.replies("\(configuration.consumerName)-\(JobID.make())"), logger: logger)
+            stream: configuration.keyspace.replies("\(configuration.consumerName)-\(JobID.make())"),
+            watcher: watcher, logger: logger)
         self.catalog = OperationCatalog(keyspace: configuration.keyspace)
         metrics.describe("cncf_http_requests_total", type: "counter", help: "HTTP requests, by route and status.")
         metrics.describe("cncf_jobs_submitted_total", type: "counter", help: "Jobs accepted, by operation and mode.")
@@ -60,7 +60,6 @@ public final class Gateway: HTTPHandler {
                 "AUTHENTICATION IS OFF (CNCF_AUTH=off): every caller can read and control every job",
                 ["op": "start"])
         }
-        watcher.start()
         replies.start()
     }
 

@@ -1,86 +1,89 @@
 import Foundation
 import JobModel
-import RedisClient
 import Synchronization
 
-/// Wakes callers waiting for jobs to finish, by following the event stream.
+/// Keeps the callers waiting for jobs and wakes them when their job is done.
 ///
-/// One dedicated thread tails the event stream with a blocking `XREAD` from where it last was (across
-/// reconnects, so no event is skipped) and fires the waiters of every job that reaches a terminal status or
-/// settles. Nothing polls the job hashes.
+/// Waits are registered on the jobs themselves (the `watch` and `submit` scripts add this gateway's reply stream
+/// to a job's `waiters`); whichever script ends or settles the job then appends the job's fields to that stream,
+/// and the gateway's reply follower hands them to `deliver`. Nothing follows the event stream and nothing polls.
 public final class JobWatcher: Sendable {
     /// One caller waiting for one job; fires at most once.
     public final class Waiter: Sendable {
         let jobId: String
+        let isDone: @Sendable (Job) -> Bool
         private let fired = Atomic<Bool>(false)
-        private let action: @Sendable (_ timedOut: Bool) -> Void
+        private let action: @Sendable (_ job: Job?) -> Void
 
-        init(jobId: String, action: @escaping @Sendable (_ timedOut: Bool) -> Void) {
+        init(jobId: String, isDone: @escaping @Sendable (Job) -> Bool, action: @escaping @Sendable (Job?) -> Void) {
             self.jobId = jobId
+            self.isDone = isDone
             self.action = action
         }
 
-        func fire(timedOut: Bool) {
-            guard !fired.exchange(true, ordering: .acquiringAndReleasing) else { return }
-            action(timedOut)
+        /// Runs the action, unless the waiter already fired or was cancelled; `nil` means the time ran out.
+        func fire(_ job: Job?) {
+            guard claim() else { return }
+            action(job)
         }
+
+        /// Marks the waiter as done without running its action; false when it already fired.
+        func claim() -> Bool { !fired.exchange(true, ordering: .acquiringAndReleasing) }
     }
 
-    private let configuration: RedisConfiguration
-    private let events: String
-    private let logger: Logger
     private let waiters = Mutex<[String: [Waiter]]>([:])
-    private let stopping = Atomic<Bool>(false)
-    private let ready = DispatchSemaphore(value: 0)
-    private let isFollowing = Atomic<Bool>(false)
 
-    public init(configuration: RedisConfiguration, events: String, logger: Logger) {
-        self.configuration = configuration
-        self.events = events
-        self.logger = logger
-    }
+    public init() {}
 
-    /// Whether the watcher is connected and following the stream.
-    public var isHealthy: Bool { isFollowing.load(ordering: .relaxed) }
-
-    /// Starts following; returns once the starting position is known or after `timeout`.
-    public func start(timeout: Duration = .seconds(5)) {
-        let thread = Thread { [self] in follow() }
-        thread.name = "job-watcher"
-        thread.start()
-        _ = ready.wait(timeout: .now() + Double(timeout.components.seconds))
-    }
-
-    public func stop() {
-        stopping.store(true, ordering: .relaxed)
-        let all = waiters.withLock { waiters in
-            defer { waiters.removeAll() }
-            return waiters.values.flatMap { $0 }
-        }
-        all.forEach { $0.fire(timedOut: true) }
-    }
-
-    /// Registers `action` to run once when `jobId` reaches a terminal status, or with `timedOut` true after
-    /// `timeout`. Register before reading the job's status, so an end that happens in between is not missed.
+    /// Registers `action` to run once, with the job, when a notice shows the job done by `isDone`, or with `nil`
+    /// after `timeout`. Register before asking Redis to watch the job, so that a notice cannot come first.
     public func wait(
-        for jobId: String, timeout: Duration, action: @escaping @Sendable (_ timedOut: Bool) -> Void
-    )
-        -> Waiter
-    {
-        let waiter = Waiter(jobId: jobId, action: action)
+        for jobId: String, timeout: Duration, isDone: @escaping @Sendable (Job) -> Bool,
+        action: @escaping @Sendable (_ job: Job?) -> Void
+    ) -> Waiter {
+        let waiter = Waiter(jobId: jobId, isDone: isDone, action: action)
         waiters.withLock { $0[jobId, default: []].append(waiter) }
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout.seconds) { [self] in
             remove(waiter)
-            waiter.fire(timedOut: true)
+            waiter.fire(nil)
         }
         return waiter
     }
 
-    /// Removes a waiter that was answered by other means and fires it with `timedOut` false.
-    public func finish(_ waiter: Waiter) {
+    /// Fires a waiter with a job known by other means (the reply of the script that registered the wait).
+    public func finish(_ waiter: Waiter, with job: Job) {
         remove(waiter)
-        waiter.fire(timedOut: false)
+        waiter.fire(job)
+    }
+
+    /// Forgets a waiter without firing it; false when it already fired.
+    @discardableResult
+    public func cancel(_ waiter: Waiter) -> Bool {
+        remove(waiter)
+        return waiter.claim()
+    }
+
+    /// Hands a job notice from the reply stream to the waiters of its job whose condition it meets.
+    public func deliver(_ fields: [String: String]) {
+        guard let jobId = fields["id"], let job = Job(fields: fields) else { return }
+        let ready = waiters.withLock { waiters -> [Waiter] in
+            guard let waiting = waiters[jobId] else { return [] }
+            let ready = waiting.filter { $0.isDone(job) }
+            guard !ready.isEmpty else { return [] }
+            let rest = waiting.filter { !$0.isDone(job) }
+            waiters[jobId] = rest.isEmpty ? nil : rest
+            return ready
+        }
+        ready.forEach { $0.fire(job) }
+    }
+
+    /// Fires every waiter with `nil`, as if its time had run out.
+    public func stop() {
+        let all = waiters.withLock { waiters in
+            defer { waiters.removeAll() }
+            return waiters.values.flatMap { $0 }
+        }
+        all.forEach { $0.fire(nil) }
     }
 
     private func remove(_ waiter: Waiter) {
@@ -88,57 +91,5 @@ public final class JobWatcher: Sendable {
             waiters[waiter.jobId]?.removeAll { $0 === waiter }
             if waiters[waiter.jobId]?.isEmpty == true { waiters[waiter.jobId] = nil }
         }
-    }
-
-    private func follow() {
-        var position: String?
-        var connection: RedisConnection?
-        var signalledReady = false
-        while !stopping.load(ordering: .relaxed) {
-            do {
-                if connection == nil || connection!.isBroken {
-                    connection = try RedisConnection(configuration: configuration, readTimeout: .seconds(15))
-                }
-                if position == nil {
-                    let last = try connection!.command(["XREVRANGE", events, "+", "-", "COUNT", "1"])
-                    position = last.array?.first?.array?.first?.string ?? "0-0"
-                }
-                isFollowing.store(true, ordering: .relaxed)
-                if !signalledReady {
-                    signalledReady = true
-                    ready.signal()
-                }
-                let reply = try connection!.command([
-                    "XREAD", "COUNT", "1000", "BLOCK", "2000", "STREAMS", events, position!,
-                ])
-                let entries = StreamEntry.entries(fromReadReply: reply)
-                guard let last = entries.last else { continue }
-                position = last.id
-                notify(entries)
-            } catch {
-                isFollowing.store(false, ordering: .relaxed)
-                connection = nil
-                logger.warning("event stream unreadable; retrying", ["op": "watch", "error": "\(error)"])
-                Thread.sleep(forTimeInterval: 0.2)
-            }
-        }
-    }
-
-    private func notify(_ entries: [StreamEntry]) {
-        let terminalTypes: Set<String> = [
-            LifecycleEventType.jobSucceeded.rawValue, LifecycleEventType.jobFailed.rawValue,
-            LifecycleEventType.jobCancelled.rawValue, LifecycleEventType.jobSettled.rawValue,
-        ]
-        var finished: [Waiter] = []
-        waiters.withLock { waiters in
-            guard !waiters.isEmpty else { return }
-            for entry in entries {
-                guard let type = entry.fields["type"], terminalTypes.contains(type), let jobId = entry.fields["jobId"],
-                    let waiting = waiters.removeValue(forKey: jobId)
-                else { continue }
-                finished.append(contentsOf: waiting)
-            }
-        }
-        finished.forEach { $0.fire(timedOut: false) }
     }
 }

@@ -1678,7 +1678,7 @@ enum OpenAPIDocument {
                         "example": {
                           "status": "ok",
                           "redis": "up",
-                          "eventStream": "following"
+                          "replyStream": "following"
                         }
                       }
                     }
@@ -3021,13 +3021,13 @@ enum OpenAPIDocument {
                       "down"
                     ]
                   },
-                  "eventStream": {
+                  "replyStream": {
                     "type": "string",
                     "enum": [
                       "following",
                       "not following"
                     ],
-                    "description": "Whether the gateway follows the event stream (needed by every wait)."
+                    "description": "Whether the gateway follows its own reply stream, which wakes every wait and sync call."
                   },
                   "error": {
                     "type": "string",

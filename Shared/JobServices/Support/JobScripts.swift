@@ -19,6 +19,18 @@ public enum JobScripts {
                 local function is_terminal(status)
                   return status == 'succeeded' or status == 'failed' or status == 'cancelled'
                 end
+                -- Tells every gateway waiting for the job (the job's 'waiters' lists their reply streams) how the
+                -- job stands now; a settled job needs no more telling.
+                local function notify_waiters(job, waiters, event, settled)
+                  if not waiters or waiters == '' then return end
+                  local fields = redis.call('HGETALL', job)
+                  for stream in string.gmatch(waiters, '[^,]+') do
+                    redis.call('XADD', stream, 'MAXLEN', '~', 10000, '*', 'notice', 'job', 'event', event,
+                      unpack(fields))
+                    redis.call('EXPIRE', stream, 3600)
+                  end
+                  if settled then redis.call('HDEL', job, 'waiters') end
+                end
                 local function append_attempt(key, record)
                   local current = redis.call('HGET', key, 'attempts')
                   if current and current ~= '' then record = current .. ',' .. record end
@@ -56,7 +68,7 @@ public enum JobScripts {
     ///
     /// KEYS: job, job index, command stream, event stream, task stream, due index, idempotency key.
     /// ARGV: id, operation, principal, mode, input, now, source, max attempts, run at, idempotency key,
-    /// idempotency seconds, direct.
+    /// idempotency seconds, direct, the reply stream of the gateway waiting for the job ('' when none waits).
     /// Returns `{outcome, job id}`: `created`, `exists` (same operation and input, or same idempotency key) or
     /// `conflict`.
     public static let submit = RedisScript(
@@ -78,6 +90,7 @@ public enum JobScripts {
             if ARGV[10] ~= '' then redis.call('SET', KEYS[7], ARGV[1], 'EX', ARGV[11]) end
             emit(KEYS[4], 'job.accepted', ARGV[1], '', ARGV[2], ARGV[3], 'accepted', ARGV[6],
               '{"source":"' .. ARGV[7] .. '"}')
+            if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'waiters', ARGV[13]) end
             if ARGV[12] == '1' then
               schedule_job(KEYS[1], KEYS[5], KEYS[6], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[6], ARGV[9])
             else
@@ -194,7 +207,7 @@ public enum JobScripts {
             local entry, group, attempt, outcome, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
             local primary = ARGV[17] == 'primary'
             local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'maxAttempts', 'cancelRequested', 'startedAt',
-              'id', 'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone')
+              'id', 'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone', 'waiters')
             if not t[1] then
               redis.call('XACK', KEYS[4], group, entry)
               return {'missing'}
@@ -209,7 +222,7 @@ public enum JobScripts {
             local j = t
             if not primary then
               j = redis.call('HMGET', KEYS[2], 'status', 'lease', 'maxAttempts', 'cancelRequested', 'startedAt', 'id',
-                'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone')
+                'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone', 'waiters')
             end
             local job_id, operation, principal = j[6], j[7], j[8]
             local task_id = primary and '' or t[6]
@@ -337,12 +350,15 @@ public enum JobScripts {
               done = redis.call('HINCRBY', KEYS[2], 'tasksDone', 1)
               redis.call('EXPIRE', KEYS[1], ARGV[16])
             end
-            if is_terminal(job_status) and done >= tasks_total and (not primary or done > 0) then
+            local settled = is_terminal(job_status) and done >= tasks_total
+            if settled and (not primary or done > 0) then
               emit(KEYS[3], 'job.settled', job_id, '', operation, principal, job_status, now, '')
             end
             if is_terminal(job_status) then
               redis.call('EXPIRE', KEYS[2], ARGV[16])
               if tasks_total > 0 then redis.call('EXPIRE', KEYS[9], ARGV[16]) end
+              if primary then notify_waiters(KEYS[2], j[12], 'job.' .. outcome, settled)
+              elseif settled then notify_waiters(KEYS[2], j[12], 'job.settled', true) end
             end
             redis.call('XACK', KEYS[4], group, entry)
             return {'done', outcome}
@@ -362,7 +378,8 @@ public enum JobScripts {
             local primary = ARGV[4] == 'primary'
             local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'leaseUntil', 'attempt', 'maxAttempts', 'worker',
               'startedAt', 'cancelRequested', 'id')
-            local j = redis.call('HMGET', KEYS[2], 'id', 'operation', 'principal', 'status', 'tasksTotal', 'tasksDone')
+            local j = redis.call('HMGET', KEYS[2], 'id', 'operation', 'principal', 'status', 'tasksTotal', 'tasksDone',
+              'waiters')
             if not t[1] or not j[1] then
               redis.call('XACK', KEYS[4], group, entry)
               return {'missing'}
@@ -420,10 +437,13 @@ public enum JobScripts {
               final = 'failed'
             end
             emit(KEYS[3], prefix .. final, j[1], task_id, j[2], j[3], final, now, cjson.encode({attempt = attempt}))
-            if not primary then
+            if primary then
+              notify_waiters(KEYS[2], j[7], prefix .. final, tonumber(j[6] or '0') >= tonumber(j[5] or '0'))
+            else
               local done = redis.call('HINCRBY', KEYS[2], 'tasksDone', 1)
               if is_terminal(j[4]) and done >= tonumber(j[5] or '0') then
                 emit(KEYS[3], 'job.settled', j[1], '', j[2], j[3], j[4], now, '')
+                notify_waiters(KEYS[2], j[7], 'job.settled', true)
               end
               redis.call('EXPIRE', KEYS[1], ARGV[5])
             end
@@ -463,11 +483,12 @@ public enum JobScripts {
     /// Cancels a job: at once when it has not started, cooperatively (announced to workers) when it runs.
     ///
     /// KEYS: job, event stream, due index. ARGV: reason, now, retention seconds, cancel channel.
-    /// Returns `{'cancelled'}`, `{'requested'}`, `{'conflict', status}` or `{'missing'}`.
+    /// Returns `{'cancelled', job fields}`, `{'requested', job fields}` (the job right after the change),
+    /// `{'conflict', status}` or `{'missing'}`.
     public static let cancel = RedisScript(
         name: "cancel",
         source: prelude + """
-            local j = redis.call('HMGET', KEYS[1], 'status', 'id', 'operation', 'principal')
+            local j = redis.call('HMGET', KEYS[1], 'status', 'id', 'operation', 'principal', 'waiters')
             if not j[1] then return {'missing'} end
             if (j[1] == 'accepted' or j[1] == 'scheduled') and can_move(j[1], 'cancelled') then
               redis.call('HSET', KEYS[1], 'status', 'cancelled', 'completedAt', ARGV[2], 'cancellationReason', ARGV[1])
@@ -476,14 +497,15 @@ public enum JobScripts {
               emit(KEYS[2], 'job.cancelled', j[2], '', j[3], j[4], 'cancelled', ARGV[2],
                 cjson.encode({reason = ARGV[1]}))
               redis.call('EXPIRE', KEYS[1], ARGV[3])
-              return {'cancelled'}
+              notify_waiters(KEYS[1], j[5], 'job.cancelled', true)
+              return {'cancelled', redis.call('HGETALL', KEYS[1])}
             end
             if j[1] == 'running' then
               redis.call('HSET', KEYS[1], 'cancelRequested', ARGV[1])
               emit(KEYS[2], 'job.cancel_requested', j[2], '', j[3], j[4], 'running', ARGV[2],
                 cjson.encode({reason = ARGV[1]}))
               redis.call('PUBLISH', ARGV[4], j[2])
-              return {'requested'}
+              return {'requested', redis.call('HGETALL', KEYS[1])}
             end
             return {'conflict', j[1]}
             """)
@@ -522,6 +544,28 @@ public enum JobScripts {
                 cjson.encode({previousStatus = t[1], by = ARGV[2]}))
             end
             return {'retried'}
+            """)
+
+    /// Registers a gateway's wait for a job and returns the job as it is now (all its fields, none when it does
+    /// not exist). Until the job settles, the scripts that end or settle it append the job to the gateway's reply
+    /// stream (see `notify_waiters`), so nobody polls.
+    ///
+    /// KEYS: job. ARGV: the waiting gateway's reply stream.
+    public static let watch = RedisScript(
+        name: "watch",
+        source: prelude + """
+            local fields = redis.call('HGETALL', KEYS[1])
+            if #fields == 0 then return fields end
+            local job = {}
+            for i = 1, #fields, 2 do job[fields[i]] = fields[i + 1] end
+            if is_terminal(job.status) and tonumber(job.tasksDone or '0') >= tonumber(job.tasksTotal or '0') then
+              return fields
+            end
+            local waiters = job.waiters or ''
+            if not string.find(',' .. waiters .. ',', ',' .. ARGV[1] .. ',', 1, true) then
+              redis.call('HSET', KEYS[1], 'waiters', waiters == '' and ARGV[1] or (waiters .. ',' .. ARGV[1]))
+            end
+            return fields
             """)
 
     /// Commits a `sync` request: applies its staged writes, appends its events and a `sync.executed` event (so
