@@ -12,7 +12,8 @@ import Glibc
 /// Runs many jobs whose committed effect increments a counter while workers are killed with SIGKILL at random,
 /// the scheduler is restarted and Redis is restarted once; afterwards every job must be terminal, none lost, and
 /// the counter must equal the number of succeeded jobs (no effect applied twice, none applied without its job
-/// succeeding). `CNCF_CHAOS_JOBS` sets the number of jobs (default 20,000); `ops/chaos` runs this test alone.
+/// succeeding). A job that did not succeed must have failed because crashes used up its attempts.
+/// `CNCF_CHAOS_JOBS` sets the number of jobs (default 20,000); `ops/chaos` runs this test alone.
 @Suite(.serialized)
 struct ChaosTests {
     static let jobCount = Int(ProcessInfo.processInfo.environment["CNCF_CHAOS_JOBS"] ?? "") ?? 20_000
@@ -81,6 +82,70 @@ struct ChaosTests {
                 "counter \(counter) but \(statuses["succeeded", default: 0]) jobs succeeded (\(statuses))")
         #expect(statuses["succeeded", default: 0] > Self.jobCount / 2, "most jobs should succeed: \(statuses)")
         #expect(cast.killed > 0, "no worker was killed")
+
+        // Nobody cancels, so a job that did not succeed can only have failed, and only because SIGKILLed workers
+        // used up its attempts: the last attempt crashed and the conclusion says so.
+        let unexpected = statuses.keys.filter { $0 != "succeeded" && $0 != "failed" }.sorted()
+        #expect(unexpected.isEmpty, "jobs neither succeeded nor failed: \(unexpected) (\(statuses))")
+        let failures = try failedJobs(redis: redis.configuration, keyspace: keyspace)
+        #expect(failures.count == statuses["failed", default: 0], "failed jobs read: \(failures.count) (\(statuses))")
+        let unexplained = failures.filter { !$0.crashedOnItsLastAttempt }
+        let examples = unexplained.prefix(5).map { "\($0)" }.joined(separator: "\n")
+        #expect(
+            unexplained.isEmpty, "\(unexplained.count) failed jobs did not crash through their attempts:\n\(examples)")
+    }
+
+    /// What the job record of a failed job says about why it failed.
+    struct Failure: CustomStringConvertible {
+        let id: String
+        let errorCode: String?
+        let conclusion: String?
+        let attempt: Int?
+        let maxAttempts: Int?
+        let outcomes: [String]
+
+        /// Whether the job failed the way a job of this test legitimately can: every attempt it was allowed was
+        /// used, the last one was lost with its worker (`worker_lost`), and the conclusion says exactly that.
+        var crashedOnItsLastAttempt: Bool {
+            guard let attempt, let maxAttempts, attempt == maxAttempts else { return false }
+            return errorCode == "worker_lost" && outcomes.count == attempt && outcomes.last == "crashed"
+                && conclusion == "attempts exhausted: \(attempt) of \(maxAttempts), the last one crashed"
+        }
+
+        var description: String {
+            "\(id): errorCode \(errorCode ?? "-"), conclusion \(conclusion ?? "-"), attempt \(attempt ?? -1)"
+                + " of \(maxAttempts ?? -1), attempts \(outcomes)"
+        }
+    }
+
+    /// The failed jobs among those submitted, with the fields that say why they failed.
+    private func failedJobs(redis: RedisConfiguration, keyspace: Keyspace) throws -> [Failure] {
+        let connection = try RedisConnection(configuration: redis)
+        var failures: [Failure] = []
+        var start = 0
+        while start < Self.jobCount {
+            let end = min(start + 2_000, Self.jobCount)
+            let replies = try connection.pipeline(
+                (start..<end).map {
+                    [
+                        "HMGET", keyspace.job("chaos-\($0)"), "id", "status", "errorCode", "conclusion", "attempt",
+                        "maxAttempts", "attempts",
+                    ]
+                })
+            for reply in replies {
+                let fields = reply.array?.map(\.string) ?? []
+                guard fields.count == 7, fields[1] == "failed" else { continue }
+                // The record keeps its attempts as JSON objects separated by commas, without the brackets.
+                let attempts = fields[6].flatMap { try? JSONValue.parse("[\($0)]") }?.arrayValue ?? []
+                failures.append(
+                    Failure(
+                        id: fields[0] ?? "?", errorCode: fields[2], conclusion: fields[3],
+                        attempt: fields[4].flatMap { Int($0) }, maxAttempts: fields[5].flatMap { Int($0) },
+                        outcomes: attempts.map { $0["outcome"]?.stringValue ?? "?" }))
+            }
+            start = end
+        }
+        return failures
     }
 
     /// Waits until a worker has registered `demo.increment`.

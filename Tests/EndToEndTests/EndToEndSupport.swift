@@ -9,11 +9,13 @@ import Testing
 struct EndToEnd {}
 
 /// Starts a stack with `workers` workers, runs `body` with it and stops it, also when `body` throws. On failure
-/// the services' log tails are attached to the error. `environment` is added to every service's.
-func withStack(workers: Int = 2, environment: [String: String] = [:], _ body: (StackUnderTest) async throws -> Void)
-    async throws
-{
-    let stack = try await StackUnderTest.start(workers: workers, environment: environment)
+/// the services' log tails are attached to the error. `environment` is added to every service's; `redisURL` is a
+/// Redis of the test's own (the shared one when `nil`).
+func withStack(
+    workers: Int = 2, redisURL: String? = nil, environment: [String: String] = [:],
+    _ body: (StackUnderTest) async throws -> Void
+) async throws {
+    let stack = try await StackUnderTest.start(workers: workers, redisURL: redisURL, environment: environment)
     defer { stack.stop() }
     do {
         try await body(stack)

@@ -7,9 +7,9 @@ import Glibc
 
 /// A child process started by a test: a service executable or a `redis-server`.
 ///
-/// The child's standard output and standard error go to one log file. The process is started with
-/// `posix_spawn`, inherits no descriptors other than its log, and is reaped by `waitpid`, so `terminate()` and
-/// `kill()` know for sure when it is gone.
+/// The child's standard output and standard error go to one log file, or standard error to a file of its own. The
+/// process is started with `posix_spawn`, inherits no descriptors other than its output files, and is reaped by
+/// `waitpid`, so `terminate()` and `kill()` know for sure when it is gone.
 public final class ServiceProcess: Sendable {
     /// A short name for messages, e.g. `cncf-worker`.
     public let name: String
@@ -18,8 +18,11 @@ public final class ServiceProcess: Sendable {
     private let exitStatus = Mutex<Int32?>(nil)
 
     /// Starts `executable` with exactly `arguments` and `environment` (plus `PATH` when not given).
+    ///
+    /// - Parameter errorFile: where standard error goes when it is to be kept apart from standard output (e.g. a
+    ///   command-line client whose output is checked); `nil` sends it to `logFile` too.
     public init(executable: String, arguments: [String] = [], environment: [String: String], name: String? = nil,
-                logFile: URL) throws {
+                logFile: URL, errorFile: URL? = nil) throws {
         self.name = name ?? URL(fileURLWithPath: executable).lastPathComponent
         self.logFile = logFile
         guard access(executable, X_OK) == 0 else {
@@ -44,7 +47,11 @@ public final class ServiceProcess: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logFile.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errorFile {
+            posix_spawn_file_actions_addopen(&actions, 2, errorFile.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
 
         // The child starts with no blocked signals and default handlers, whatever the test runner changed.

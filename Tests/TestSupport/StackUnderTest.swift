@@ -25,7 +25,8 @@ public final class StackUnderTest: Sendable {
     public let schedulerMetricsURL: String
     public let auditMetricsURL: String
     public let processes: [ServiceProcess]
-    private let logDirectory: URL
+    /// The folder of the services' logs (and the audit archive); `stop()` removes it.
+    public let logDirectory: URL
 
     private init(namespace: String, redisURL: String, redis: RedisConfiguration, gatewayURL: String,
                  workerIDs: [String], workerMetricsURLs: [String], schedulerMetricsURL: String,
@@ -123,7 +124,9 @@ public final class StackUnderTest: Sendable {
     /// Kills every service (SIGTERM, then SIGKILL), then deletes the namespace's keys and the logs (the logs are
     /// kept when `CNCF_TEST_KEEP_LOGS` is set).
     public func stop() {
-        for process in processes { Glibc.kill(process.pid, SIGTERM) }
+        // Only running children are signalled: the id of one that a test already stopped may belong to another
+        // process by now.
+        for process in processes where process.isRunning { Glibc.kill(process.pid, SIGTERM) }
         for process in processes { process.terminate(grace: .seconds(5)) }
         deleteNamespace(namespace, configuration: redis)
         if ProcessInfo.processInfo.environment["CNCF_TEST_KEEP_LOGS"] == nil {
@@ -134,6 +137,26 @@ public final class StackUnderTest: Sendable {
     /// A new blocking connection to the stack's Redis, for reading and writing keys directly.
     public func connection() throws -> RedisConnection {
         try RedisConnection(configuration: redis)
+    }
+
+    /// The service process called `name`: `cncf-gateway`, `cncf-scheduler`, `cncf-worker-<n>` or `cncf-audit`.
+    public func process(named name: String) throws -> ServiceProcess {
+        guard let process = processes.first(where: { $0.name == name }) else {
+            throw TestSupportError("no process \(name) in the stack; it has \(processes.map(\.name))")
+        }
+        return process
+    }
+
+    /// Starts one more service process (e.g. a `cncf-scheduler` or `cncf-worker` in place of one a test stopped)
+    /// against this stack's Redis and namespace, logging next to the stack's services.
+    ///
+    /// The stack's `stop()` does not know it: the caller stops it (in a `defer`).
+    public func startService(_ executable: String, label: String, environment: [String: String] = [:]) throws
+        -> ServiceProcess
+    {
+        var merged = ["REDIS_URL": redisURL, "CNCF_NAMESPACE": namespace, "LOG_LEVEL": "info", "CNCF_AUTH": "off"]
+        merged.merge(environment) { $1 }
+        return try ServiceProcess.service(executable, environment: merged, logDirectory: logDirectory, label: label)
     }
 
     /// The tail of every service's log, for failure messages.
