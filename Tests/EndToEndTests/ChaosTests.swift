@@ -38,13 +38,14 @@ struct ChaosTests {
         let chaos = Task.detached { () -> Int in
             var round = 0
             var redisRestarted = false
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(700))
+            // However quickly the jobs go through, every kind of disruption happens at least once.
+            while !Task.isCancelled || round < 6 {
+                try? await Task.sleep(for: .milliseconds(300))
                 round += 1
                 cast.killRandomWorker()
                 try? cast.startWorker()
-                if round % 7 == 0 { try? cast.restartScheduler() }
-                if round == 5 && !redisRestarted {
+                if round % 4 == 0 { try? cast.restartScheduler() }
+                if round == 3 && !redisRestarted {
                     redisRestarted = true
                     try? redis.restart()
                 }
@@ -75,7 +76,7 @@ struct ChaosTests {
             "chaos: \(Self.jobCount) jobs, \(rounds) rounds, \(cast.killed) workers killed;"
                 + " statuses \(statuses); counter \(counter)")
         let unfinished = statuses.filter { !isTerminal($0.key) }
-        #expect(rounds >= 5, "the chaos loop ran \(rounds) rounds; it must kill workers and restart Redis")
+        #expect(rounds >= 6, "the chaos loop ran \(rounds) rounds; it must kill workers and restart Redis")
         #expect(total == Self.jobCount, "jobs found: \(total) of \(Self.jobCount) (\(statuses))\n\(cast.logTail())")
         #expect(unfinished.isEmpty, "jobs not terminal: \(unfinished)\n\(cast.logTail())")
         #expect(counter == statuses["succeeded", default: 0],
