@@ -5,6 +5,7 @@ import JobServices
 struct EchoOperation: JobOperation {
     let name = "demo.echo"
     let description = "Returns its input unchanged."
+    let isTransactional = true
 
     func run(input: JSONValue, context: OperationContext) async throws -> JSONValue {
         input

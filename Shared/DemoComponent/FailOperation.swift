@@ -10,6 +10,7 @@ struct FailOperation: JobOperation {
     let name = "demo.fail"
     let description = "Fails with input.message; with input.times = N only the first N attempts fail."
     let retryPolicy = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(100), maxDelay: .seconds(2))
+    let isTransactional = true
 
     static let maximumTimes = 100
 

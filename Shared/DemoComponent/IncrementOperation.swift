@@ -8,6 +8,7 @@ import JobServices
 struct IncrementOperation: JobOperation {
     let name = "demo.increment"
     let description = "Adds one to counter input.counter in the demo:counters hash; returns {\"counter\": name}."
+    let isTransactional = true
 
     /// Hash of counter name → count, relative to the namespace.
     static let countersKey = "demo:counters"

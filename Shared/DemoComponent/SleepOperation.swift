@@ -8,6 +8,7 @@ import JobServices
 struct SleepOperation: JobOperation {
     let name = "demo.sleep"
     let description = "Sleeps for input.ms milliseconds (0 to 600000) and returns {\"slept\": ms}."
+    let isTransactional = true
 
     static let maximumMilliseconds = 600_000
 

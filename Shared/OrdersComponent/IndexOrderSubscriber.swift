@@ -11,6 +11,7 @@ struct IndexOrderSubscriber: EventSubscriber {
     let eventType = PlacedOrder.eventType
     let delivery = SubscriberDelivery.async
     let retryPolicy = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(100))
+    let isTransactional = true
 
     func handle(_ event: DomainEvent, context: OperationContext) async throws {
         let order = try PlacedOrder(event: event)

@@ -13,6 +13,7 @@ import JobServices
 struct PlaceOrderOperation: JobOperation {
     let name = "order.place"
     let description = "Places input.quantity of input.sku for input.customer as order input.orderId."
+    let isTransactional = true
 
     func run(input: JSONValue, context: OperationContext) async throws -> JSONValue {
         let order = try await context.span("validate") { try PlacedOrder(input: input) }

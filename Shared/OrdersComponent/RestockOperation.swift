@@ -5,6 +5,7 @@ import JobServices
 struct RestockOperation: JobOperation {
     let name = "order.restock"
     let description = "Adds input.quantity (1 to 1000000) units of input.sku to the orders inventory."
+    let isTransactional = true
 
     static let quantities = 1...1_000_000
 

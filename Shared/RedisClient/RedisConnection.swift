@@ -68,6 +68,14 @@ public final class RedisConnection {
     /// Sends all commands at once and reads their replies in order. Error replies are returned, not thrown,
     /// so that one failing command does not hide the others' results.
     public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisValue] {
+        try send(commands)
+        return try receive(commands.count)
+    }
+
+    /// Queues commands and writes them out (with any queued before), without waiting for replies; `receive`
+    /// reads the replies, in order. Lets a caller act on early replies of a pipeline that ends with a blocking
+    /// command.
+    public func send(_ commands: [[String]]) throws(RedisError) {
         guard !isBroken else { throw .connection("connection is broken") }
         for arguments in commands {
             let status = Self.withArgv(arguments) { count, argv, lengths in
@@ -75,9 +83,14 @@ public final class RedisConnection {
             }
             if status != REDIS_OK { throw brokenConnectionError() }
         }
+    }
+
+    /// Reads the next `count` replies of commands sent before, in order; error replies are returned in place.
+    public func receive(_ count: Int) throws(RedisError) -> [RedisValue] {
+        guard !isBroken else { throw .connection("connection is broken") }
         var replies: [RedisValue] = []
-        replies.reserveCapacity(commands.count)
-        for _ in commands {
+        replies.reserveCapacity(count)
+        for _ in 0..<count {
             var reply: UnsafeMutableRawPointer?
             guard redisGetReply(context, &reply) == REDIS_OK, let reply else { throw brokenConnectionError() }
             let typed = reply.assumingMemoryBound(to: redisReply.self)

@@ -391,6 +391,28 @@ extension EndToEnd {
             }
         }
 
+        @Test("an attempt that runs past its timeout fails with timeout and is retried under the policy")
+        func attemptTimeout() async throws {
+            try await withStack(environment: ["MAX_ATTEMPT_MS": "300"]) { stack in
+                let reply = try await stack.command(
+                    ["operation": "demo.sleep", "input": ["ms": 5_000], "maxAttempts": 2])
+                let id = try #require(reply.job?.text("id"))
+
+                let job = try await stack.waitForJob(id, timeout: .seconds(20))
+
+                #expect(job.text("status") == "failed")
+                #expect(job["error"]?["code"] == "timeout", "\(job)")
+                #expect(job.attemptOutcomes == ["failed", "failed"])
+                #expect(job.text("conclusion") == "attempts exhausted: 2 of 2")
+                for attempt in job.attemptList {
+                    let ran = (attempt.integer("endedAt") ?? 0) - (attempt.integer("startedAt") ?? 0)
+                    #expect(ran < 2_000, "each attempt was ended at its timeout, not after the sleep: \(attempt)")
+                }
+                let retries = try stack.events(of: id).filter { $0.fields["type"] == "job.retry_scheduled" }
+                #expect(retries.count == 1)
+            }
+        }
+
         @Test("a job still running when the grace period ends is handed back and finishes on another worker")
         func gracefulShutdownHandsBackUnfinishedJob() async throws {
             try await withStack(workers: 2, environment: ["SHUTDOWN_GRACE_SECONDS": "1"]) { stack in

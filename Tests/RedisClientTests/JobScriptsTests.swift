@@ -64,10 +64,11 @@ struct ScriptDriver {
 
     /// The worker's finish of a primary task: `['done', status]`, `['retry', delay]`, `['refused', status]` or
     /// `['missing']`. `retryDelay` -1 means the failure is not to be retried.
-    /// `outcome` names an outcome that is not a status, such as `handedBack`.
+    /// `outcome` names an outcome that is not a status, such as `handedBack`. `unrecordedStart` is the start time of
+    /// an attempt that ran before its start was recorded.
     func finish(_ id: String, task: String, attempt: Int, status: JobStatus = .succeeded, outcome: String? = nil,
                 result: String = #"{"x":1}"#, errorCode: String = "", retryDelay: Int = -1,
-                now: UInt64 = 4_000) async throws -> [String] {
+                unrecordedStart: UInt64? = nil, now: UInt64 = 4_000) async throws -> [String] {
         let failed = status == .failed
         return try await strings(client.evalScript(
             JobScripts.finish,
@@ -76,7 +77,7 @@ struct ScriptDriver {
             arguments: [task, Keyspace.workerGroup, String(attempt), outcome ?? status.rawValue, String(now),
                         failed ? "" : result, "", errorCode, failed ? "it broke" : "", failed ? "retryNow" : "",
                         #"{"worker":"worker-1"}"#, "", "5", "worker-1", String(retryDelay), Self.retention,
-                        "primary", keys.namespace, "0", "0"]))
+                        "primary", keys.namespace, unrecordedStart.map(String.init) ?? "", "0", "0"]))
     }
 
     /// The job's hash.
@@ -191,7 +192,12 @@ struct JobScriptsTests {
             #expect(job["scheduledAt"] == "2222")
             #expect(try await driver.pendingCount(driver.keys.commands, group: Keyspace.schedulerGroup) == 0)
             let tasks = try await driver.entries(driver.keys.tasks)
-            #expect(tasks.map(\.fields) == [["jobId": "J1", "kind": "primary"]])
+            #expect(
+                tasks.map(\.fields) == [[
+                    "jobId": "J1", "kind": "primary", "operation": "demo.echo", "principal": "alice",
+                    "input": #"{"x":1}"#,
+                ]],
+                "a first delivery carries what a worker needs to run the job without reading it")
             let scheduled = try await driver.entries(driver.keys.events).last?.fields
             #expect(scheduled?["type"] == "job.scheduled")
             #expect(scheduled?["principal"] == "alice", "the principal comes from the job, not the command")
@@ -394,6 +400,48 @@ struct JobScriptsTests {
             let history = try JSONValue.parse("[" + (job["attempts"] ?? "") + "]").arrayValue ?? []
             #expect(history.compactMap { $0["outcome"]?.stringValue } == ["handedBack", "succeeded"])
             #expect(try await driver.pendingCount(driver.keys.tasks, group: Keyspace.workerGroup) == 0)
+        }
+    }
+
+    @Test("an attempt run before its start was recorded commits start and outcome together")
+    func finishRecordsAnUnrecordedStart() async throws {
+        try await withDriver { driver in
+            let task = try await scheduledTask(driver, id: "J1", maxAttempts: 1)
+
+            let reply = try await driver.finish("J1", task: task.id, attempt: 1, unrecordedStart: 3_500)
+
+            #expect(reply == ["done", "succeeded"])
+            let job = try await driver.job("J1")
+            #expect(job["status"] == "succeeded")
+            #expect(job["startedAt"] == "3500")
+            #expect(job["attempt"] == "1")
+            #expect(job["retryCount"] == "0")
+            #expect(job["worker"] == "worker-1")
+            let events = try await driver.entries(driver.keys.events).suffix(2)
+            #expect(events.map { $0.fields["type"] } == ["job.running", "job.succeeded"])
+            #expect(events.first?.fields["at"] == "3500")
+            #expect(try await driver.pendingCount(driver.keys.tasks, group: Keyspace.workerGroup) == 0)
+        }
+    }
+
+    @Test("an unrecorded attempt's commit is refused once the job was cancelled or started by another attempt")
+    func unrecordedStartIsFenced() async throws {
+        try await withDriver { driver in
+            let first = try await scheduledTask(driver, id: "J1", maxAttempts: 1)
+            _ = try await driver.start("J1", task: first.id)
+            #expect(try await driver.finish("J1", task: first.id, attempt: 1, unrecordedStart: 3_500)
+                == ["refused", "running"])
+            #expect(try await driver.job("J1")["status"] == "running", "the started attempt is left alone")
+
+            let second = try await scheduledTask(driver, id: "J2", maxAttempts: 1)
+            _ = try await driver.client.evalScript(
+                JobScripts.cancel, keys: [driver.keys.job("J2"), driver.keys.events, driver.keys.due],
+                arguments: ["stop", "3000", ScriptDriver.retention, driver.keys.cancelChannel])
+            #expect(try await driver.finish("J2", task: second.id, attempt: 1, unrecordedStart: 3_500)
+                == ["refused", "cancelled"])
+            let job = try await driver.job("J2")
+            #expect(job["status"] == "cancelled")
+            #expect(job["result"] == nil && job["startedAt"] == nil, "nothing of the attempt is applied")
         }
     }
 

@@ -45,8 +45,10 @@ public enum JobScripts {
                   if idem ~= '' then redis.call('HSET', job, 'idempotencyKey', idem) end
                   redis.call('ZADD', index, now, id)
                 end
-                -- accepted -> scheduled: onto the task stream now, or into the due index until runAt.
-                local function schedule_job(job, tasks, due, events, id, operation, principal, now, run_at)
+                -- accepted -> scheduled: onto the task stream now, or into the due index until runAt. A first
+                -- delivery carries what the worker needs to run the job (an input of up to 16 KiB), so that a short
+                -- attempt can start and commit in one step.
+                local function schedule_job(job, tasks, due, events, id, operation, principal, now, run_at, input)
                   run_at = tonumber(run_at) or 0
                   if run_at > tonumber(now) then
                     redis.call('HSET', job, 'status', 'scheduled', 'scheduledAt', now)
@@ -56,7 +58,12 @@ public enum JobScripts {
                   else
                     if run_at > 0 then redis.call('HDEL', job, 'runAt') end
                     redis.call('HSET', job, 'status', 'scheduled', 'scheduledAt', now)
-                    redis.call('XADD', tasks, '*', 'jobId', id, 'kind', 'primary')
+                    if #input <= 16384 then
+                      redis.call('XADD', tasks, '*', 'jobId', id, 'kind', 'primary', 'operation', operation,
+                        'principal', principal, 'input', input)
+                    else
+                      redis.call('XADD', tasks, '*', 'jobId', id, 'kind', 'primary')
+                    end
                     emit(events, 'job.scheduled', id, '', operation, principal, 'scheduled', now, '')
                   end
                 end
@@ -92,7 +99,7 @@ public enum JobScripts {
               '{"source":"' .. ARGV[7] .. '"}')
             if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'waiters', ARGV[13]) end
             if ARGV[12] == '1' then
-              schedule_job(KEYS[1], KEYS[5], KEYS[6], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[6], ARGV[9])
+              schedule_job(KEYS[1], KEYS[5], KEYS[6], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[6], ARGV[9], ARGV[5])
             else
               redis.call('XADD', KEYS[3], '*', 'jobId', ARGV[1], 'operation', ARGV[2], 'source', ARGV[7])
             end
@@ -121,6 +128,7 @@ public enum JobScripts {
             local status = existing[1]
             local principal = existing[4]
             local run_at = existing[5]
+            local input = existing[3]
             if not status then
               create_job(KEYS[1], KEYS[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[3], ARGV[9], ARGV[11],
                 ARGV[12], ARGV[13])
@@ -130,6 +138,7 @@ public enum JobScripts {
               status = 'accepted'
               principal = ARGV[6]
               run_at = ARGV[12]
+              input = ARGV[8]
             elseif existing[2] ~= ARGV[5] or (ARGV[10] == '1' and existing[3] ~= ARGV[8]) then
               return {'conflict', status}
             end
@@ -137,7 +146,7 @@ public enum JobScripts {
               redis.call('XACK', KEYS[5], ARGV[2], ARGV[1])
               return {'skipped', status}
             end
-            schedule_job(KEYS[1], KEYS[3], KEYS[6], KEYS[4], ARGV[4], ARGV[5], principal, ARGV[3], run_at)
+            schedule_job(KEYS[1], KEYS[3], KEYS[6], KEYS[4], ARGV[4], ARGV[5], principal, ARGV[3], run_at, input)
             redis.call('XACK', KEYS[5], ARGV[2], ARGV[1])
             return {'scheduled', ''}
             """)
@@ -193,28 +202,41 @@ public enum JobScripts {
     /// events (creating the tasks of async subscribers), records the outcome, schedules a retry or writes a dead
     /// letter, updates the job's task counts, and acknowledges the delivery.
     ///
+    /// A task's first attempt may also have run before its start was recorded (operations whose every effect is
+    /// staged, see `JobOperation.isTransactional`): then `finish` records the start too, as long as the task is
+    /// still scheduled and was never started, so that such an attempt commits only if nothing else ran the task.
+    ///
     /// KEYS: task record, job, event stream, delivery stream, task stream, due index, dead letters,
     /// subscriptions, job's task set, then one key per staged write.
     /// ARGV: [1] entry id, [2] group, [3] attempt, [4] outcome (`succeeded`, `failed`, `cancelled`, or `handedBack`
     /// for an attempt a stopping worker gives back unfinished), [5] now, [6] result, [7] result summary,
     /// [8] error code, [9] error message, [10] error action, [11] diagnostics, [12] call tree, [13] duration
     /// ms, [14] worker, [15] retry delay ms (-1: no retry), [16] retention seconds, [17] kind, [18] namespace,
-    /// [19] write count, then op/arg/arg per write, then event count, then type/payload per event.
+    /// [19] start time of a first attempt whose start was not recorded ('' otherwise), [20] write count, then
+    /// op/arg/arg per write, then event count, then type/payload per event.
     /// Returns `{'done', status}`, `{'retry', delay}`, `{'refused', status}` or `{'missing'}`.
     public static let finish = RedisScript(
         name: "finish",
         source: prelude + """
             local entry, group, attempt, outcome, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
             local primary = ARGV[17] == 'primary'
+            local fresh = ARGV[19] ~= ''
             local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'maxAttempts', 'cancelRequested', 'startedAt',
-              'id', 'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone', 'waiters')
+              'id', 'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone', 'waiters', 'attempt')
             if not t[1] then
               redis.call('XACK', KEYS[4], group, entry)
               return {'missing'}
             end
             local handed_back = outcome == 'handedBack'
             local target = handed_back and 'scheduled' or outcome
-            if t[1] ~= 'running' or t[2] ~= entry .. '/' .. attempt or not can_move('running', target) then
+            local holds
+            if fresh then
+              holds = t[1] == 'scheduled' and (t[13] or '0') == '0' and attempt == '1'
+                and can_move('scheduled', 'running')
+            else
+              holds = t[1] == 'running' and t[2] == entry .. '/' .. attempt
+            end
+            if not holds or not can_move('running', target) then
               if is_terminal(t[1]) then redis.call('XACK', KEYS[4], group, entry) end
               return {'refused', t[1]}
             end
@@ -227,17 +249,25 @@ public enum JobScripts {
             local job_id, operation, principal = j[6], j[7], j[8]
             local task_id = primary and '' or t[6]
             local prefix = primary and 'job.' or 'task.'
+            local started_at = fresh and ARGV[19] or t[5]
+            -- The fields a recorded start would have set, for an attempt that ran before its start was recorded.
+            local start_fields = {}
+            if fresh then
+              start_fields = {'startedAt', started_at, 'attempt', '1', 'retryCount', '0', 'worker', ARGV[14]}
+              emit(KEYS[3], prefix .. 'running', job_id, task_id, operation, principal, 'running', started_at,
+                cjson.encode({attempt = 1, worker = ARGV[14]}))
+            end
             local error_info = nil
             if outcome ~= 'succeeded' then error_info = {code = ARGV[8], message = ARGV[9], action = ARGV[10]} end
-            local record = cjson.encode({attempt = tonumber(attempt), worker = ARGV[14], startedAt = tonumber(t[5]),
-              endedAt = tonumber(now), outcome = outcome, error = error_info})
+            local record = cjson.encode({attempt = tonumber(attempt), worker = ARGV[14],
+              startedAt = tonumber(started_at), endedAt = tonumber(now), outcome = outcome, error = error_info})
             if t[9] and t[9] ~= '' then record = t[9] .. ',' .. record end
 
             -- A stopping worker gives the attempt back unfinished: run again at once, with the budget untouched.
             if handed_back then
               redis.call('HSET', KEYS[1], 'status', 'scheduled', 'scheduledAt', now, 'attempts', record,
-                'maxAttempts', tonumber(t[3]) + 1)
-              redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil')
+                'maxAttempts', tonumber(t[3]) + 1, unpack(start_fields))
+              if not fresh then redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil') end
               if primary then
                 redis.call('XADD', KEYS[5], '*', 'jobId', job_id, 'kind', 'primary')
               else
@@ -252,8 +282,8 @@ public enum JobScripts {
             local delay = tonumber(ARGV[15])
             if outcome == 'failed' and delay >= 0 and tonumber(attempt) < tonumber(t[3]) then
               redis.call('HSET', KEYS[1], 'status', 'scheduled', 'scheduledAt', now, 'errorCode', ARGV[8],
-                'errorMessage', ARGV[9], 'errorAction', ARGV[10], 'attempts', record)
-              redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil')
+                'errorMessage', ARGV[9], 'errorAction', ARGV[10], 'attempts', record, unpack(start_fields))
+              if not fresh then redis.call('HDEL', KEYS[1], 'lease', 'leaseUntil') end
               local member = primary and ('job|' .. job_id) or ('task|' .. job_id .. '|' .. t[6])
               if delay == 0 then
                 if primary then
@@ -274,8 +304,9 @@ public enum JobScripts {
             local fields = {'status', outcome, 'completedAt', now, 'diagnostics', ARGV[11], 'attempts', record}
             local removed = {'lease', 'leaseUntil'}
             local function set(name, value) fields[#fields + 1] = name; fields[#fields + 1] = value end
+            for i = 1, #start_fields, 2 do set(start_fields[i], start_fields[i + 1]) end
             local tasks_total = tonumber(j[10] or '0')
-            local index = 19
+            local index = 20
             if outcome == 'succeeded' then
               local writes = tonumber(ARGV[index])
               index = index + 1
@@ -339,7 +370,8 @@ public enum JobScripts {
             end
             if ARGV[12] ~= '' then set('callTree', ARGV[12]) end
             redis.call('HSET', KEYS[1], unpack(fields))
-            redis.call('HDEL', KEYS[1], unpack(removed))
+            -- A first attempt that ran before its start was recorded left no lease or earlier outcome to remove.
+            if not fresh then redis.call('HDEL', KEYS[1], unpack(removed)) end
 
             local details = cjson.encode({attempt = tonumber(attempt), durationMs = tonumber(ARGV[13]),
               error = error_info})

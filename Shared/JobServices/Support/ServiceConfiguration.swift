@@ -30,6 +30,8 @@ public struct ServiceConfiguration: Sendable {
     /// A consumer group on a work stream whose consumers have all been silent this long no longer holds back
     /// the stream's trimming.
     public var groupAbandonSeconds: Int
+    /// The longest any attempt may run, whatever its operation declares; `nil` leaves each operation's own.
+    public var maxAttemptMilliseconds: Int?
 
     /// A setting that could not be used.
     public struct Invalid: Error, CustomStringConvertible {
@@ -77,7 +79,9 @@ public struct ServiceConfiguration: Sendable {
             leaseMilliseconds: try integer("TASK_LEASE_MS", 30_000, 500...3_600_000),
             retentionSeconds: retention,
             auditStreamLength: try integer("AUDIT_STREAM_MAXLEN", 1_000_000, 1000...1_000_000_000),
-            groupAbandonSeconds: try integer("GROUP_ABANDON_SECONDS", retention, 1...366 * 24 * 3600))
+            groupAbandonSeconds: try integer("GROUP_ABANDON_SECONDS", retention, 1...366 * 24 * 3600),
+            maxAttemptMilliseconds: environment["MAX_ATTEMPT_MS"].flatMap { $0.isEmpty ? nil : $0 } == nil
+                ? nil : try integer("MAX_ATTEMPT_MS", 0, 100...86_400_000))
     }
 
     /// The settings worth logging at start, with credentials masked.

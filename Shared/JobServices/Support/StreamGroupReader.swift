@@ -88,6 +88,23 @@ public final class StreamGroupReader {
     /// Returns an empty list on timeout; on failure waits with backoff and returns an empty list, so callers
     /// can check whether to stop between calls.
     public func next(count: Int) -> [StreamEntry] {
+        next(count: count, after: []) { _ in }
+    }
+
+    /// Sends `commands` and then reads the next entries, in one round trip. `handle` gets the commands' replies
+    /// in order (error replies in place) as soon as they arrive, before the read has waited for entries; or `nil`
+    /// when the round trip failed first: then whether the commands took effect is unknown, and the caller sends
+    /// them again once the reader has reconnected. `handle` is called exactly once.
+    public func next(
+        count: Int, after commands: [[String]], handle: ([RedisValue]?) -> Void
+    ) -> [StreamEntry] {
+        var handled = false
+        func handleOnce(_ replies: [RedisValue]?) {
+            guard !handled else { return }
+            handled = true
+            handle(replies)
+        }
+        defer { handleOnce(nil) }
         do {
             let connection = try connection()
             if let idle = adoptAbandonedAfter, ContinuousClock.now - lastAdoption > .seconds(10) {
@@ -109,7 +126,9 @@ public final class StreamGroupReader {
             var command = ["XREADGROUP", "GROUP", group, consumer, "COUNT", String(count)]
             if !readingPending { command += ["BLOCK", String(blockMilliseconds)] }
             command += ["STREAMS", stream, position]
-            let reply = try connection.pipeline([command])[0]
+            try connection.send(commands + [command])
+            handleOnce(try connection.receive(commands.count))
+            let reply = try connection.receive(1)[0]
             if case .error(let message) = reply {
                 if message.hasPrefix("NOGROUP") {
                     try ensureGroup(on: connection)

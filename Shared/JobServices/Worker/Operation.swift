@@ -76,6 +76,12 @@ public protocol JobOperation: Sendable {
     var retryPolicy: RetryPolicy { get }
     /// An attempt that runs longer fails with `timeout` and follows the retry policy.
     var timeout: Duration { get }
+    /// True when everything the operation does goes through its context (staged writes, published events, calls
+    /// of other transactional operations) or only reads committed state, so that an attempt whose commit is refused
+    /// leaves no trace. Then its first attempt may run before its start is recorded, and a short one commits start
+    /// and outcome in one step; a job cancelled meanwhile refuses that commit. False (the default) for anything
+    /// with effects outside Redis, such as calling another service: its start is recorded before it runs.
+    var isTransactional: Bool { get }
 
     func run(input: JSONValue, context: OperationContext) async throws -> JSONValue
 }
@@ -83,6 +89,7 @@ public protocol JobOperation: Sendable {
 extension JobOperation {
     public var retryPolicy: RetryPolicy { .standard }
     public var timeout: Duration { .seconds(300) }
+    public var isTransactional: Bool { false }
 }
 
 /// Whether a subscriber runs inside the publishing task or as a task of its own.
@@ -118,6 +125,8 @@ public protocol EventSubscriber: Sendable {
     var delivery: SubscriberDelivery { get }
     var retryPolicy: RetryPolicy { get }
     var timeout: Duration { get }
+    /// As `JobOperation.isTransactional`, for an async subscriber's task.
+    var isTransactional: Bool { get }
 
     func handle(_ event: DomainEvent, context: OperationContext) async throws
 }
@@ -125,6 +134,7 @@ public protocol EventSubscriber: Sendable {
 extension EventSubscriber {
     public var retryPolicy: RetryPolicy { .standard }
     public var timeout: Duration { .seconds(300) }
+    public var isTransactional: Bool { false }
 }
 
 /// The operations and subscribers one worker process hosts.

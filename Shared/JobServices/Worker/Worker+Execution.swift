@@ -1,74 +1,9 @@
 import Foundation
 import JobModel
 import RedisClient
+import Synchronization
 
 extension Worker {
-    /// Runs one delivery; `started` is the reply of its `start` script, already run for the whole batch.
-    func execute(_ delivery: Delivery, started: RedisValue?, control: AttemptControl) async {
-        switch delivery.kind {
-        case .sync: await executeSync(delivery, control: control)
-        case .primary, .subscriber: await executeTask(delivery, started: started ?? .null, control: control)
-        }
-    }
-
-    /// Runs one attempt of a primary or subscriber task and commits its outcome.
-    private func executeTask(_ delivery: Delivery, started: RedisValue, control: AttemptControl) async {
-        let keyspace = configuration.keyspace
-        let primary = delivery.kind == .primary
-        let jobKey = keyspace.job(delivery.jobId)
-        let taskKey = primary ? jobKey : keyspace.task(delivery.taskId)
-        let taskId = primary ? JobTask.primaryID(of: delivery.jobId) : delivery.taskId
-        let logger = self.logger.with(["job": delivery.jobId, "task": taskId])
-
-        if case .error(let message) = started {
-            logger.error("start refused; the delivery stays pending", ["op": "start", "error": message])
-            return
-        }
-        guard let fields = started.array, fields.first?.string == "run", fields.count >= 7,
-            let attempt = fields[1].int, let name = fields[3].string
-        else {
-            let status = started.array?.dropFirst().first?.string ?? "missing"
-            if status != "running" { await acknowledge(delivery, logger: logger) }
-            logger.debug("delivery not runnable", ["op": "start", "status": status])
-            return
-        }
-        let payload = (try? JSONValue.parse(fields[2].string ?? "{}", depthLimit: 256)) ?? .object([:])
-        let principal = fields[4].string ?? ""
-
-        let context = OperationContext(
-            jobId: delivery.jobId, taskId: taskId, attempt: attempt, principal: principal, spanName: name,
-            logger: logger.with(["op": name]), registry: registry, keyspace: keyspace, client: client)
-        let work: Work
-        if primary {
-            guard let operation = registry.operation(named: name) else {
-                return await commitUnrunnable(delivery, taskKey: taskKey, attempt: attempt, name: name, logger: logger)
-            }
-            work = Work(policy: operation.retryPolicy, timeout: operation.timeout) { context in
-                try await operation.run(input: payload, context: context)
-            }
-        } else {
-            guard let subscriber = registry.subscribers[name] else {
-                return await commitUnrunnable(delivery, taskKey: taskKey, attempt: attempt, name: name, logger: logger)
-            }
-            let event = DomainEvent(
-                type: fields[6].string ?? subscriber.eventType, payload: payload,
-                jobId: delivery.jobId, taskId: delivery.fields["taskId"] ?? "")
-            work = Work(policy: subscriber.retryPolicy, timeout: subscriber.timeout) { context in
-                try await subscriber.handle(event, context: context)
-                return .null
-            }
-        }
-
-        let outcome = await run(work, context: context, control: control, lease: (taskKey, delivery, attempt))
-        if control.reason == .leaseLost {
-            logger.notice("attempt lost its lease; its outcome is dropped", ["op": name])
-            return
-        }
-        await commit(
-            outcome, of: delivery, taskKey: taskKey, attempt: attempt, name: name, work: work,
-            context: context, logger: logger)
-    }
-
     /// What to run and under which rules.
     struct Work: Sendable {
         let policy: RetryPolicy
@@ -86,21 +21,192 @@ extension Worker {
         var seconds: Double
     }
 
-    /// Runs the work as its own Swift task, renewing the lease meanwhile and ending it on timeout, cancellation,
-    /// lost lease or hand-back.
-    private func run(
-        _ work: Work, context: OperationContext, control: AttemptControl,
-        lease: (taskKey: String, delivery: Delivery, attempt: Int)
-    ) async -> Outcome {
+    /// One attempt of a task (or one `sync` request) this worker runs, from its launch to its commit.
+    final class Attempt: Sendable {
+        /// How far the attempt's start is recorded in Redis.
+        struct Start: Sendable {
+            /// The attempt's number, from 1.
+            var number: Int
+            /// When the attempt began, while its start is not recorded yet (milliseconds since the epoch).
+            var unrecordedAt: UInt64?
+        }
+
+        let delivery: Delivery
+        /// The operation or subscriber it runs.
+        let name: String
+        let work: Work
+        let context: OperationContext
+        let control = AttemptControl()
+        let logger: Logger
+        /// The task's record: the job hash for a primary task, the task hash for a subscriber task.
+        let taskKey: String
+        let start: Mutex<Start>
+
+        init(
+            delivery: Delivery, name: String, work: Work, context: OperationContext, logger: Logger,
+            taskKey: String, start: Start
+        ) {
+            self.delivery = delivery
+            self.name = name
+            self.work = work
+            self.context = context
+            self.logger = logger
+            self.taskKey = taskKey
+            self.start = Mutex(start)
+        }
+    }
+
+    // MARK: Preparing attempts
+
+    /// The attempt of a delivery that may run before its start is recorded: the first attempt of a transactional
+    /// operation whose entry carries its input, or of a transactional async subscriber. `nil` for any other.
+    func unrecordedAttempt(for delivery: Delivery, subscriber: (any EventSubscriber)?) -> Attempt? {
+        let now = Clock.milliseconds()
+        switch delivery.kind {
+        case .primary where delivery.fields["input"] != nil:
+            guard let name = delivery.fields["operation"], let operation = registry.operation(named: name),
+                operation.isTransactional
+            else { return nil }
+            let input = (try? JSONValue.parse(delivery.fields["input"] ?? "{}", depthLimit: 256)) ?? .object([:])
+            return attempt(
+                delivery, name: name, principal: delivery.fields["principal"] ?? "", number: 1, unrecordedAt: now,
+                work: work(of: operation, input: input))
+        case .subscriber where subscriber != nil && delivery.stream == configuration.keyspace.events:
+            guard let subscriber, subscriber.isTransactional else { return nil }
+            let payload = (try? JSONValue.parse(delivery.fields["details"] ?? "{}", depthLimit: 256)) ?? .object([:])
+            return attempt(
+                delivery, name: subscriber.name, principal: delivery.fields["principal"] ?? "", number: 1,
+                unrecordedAt: now, work: work(of: subscriber, eventType: delivery.fields["type"], payload: payload))
+        default:
+            return nil
+        }
+    }
+
+    /// The attempt a `start` reply allows, or `nil` when there is nothing to run (then the delivery is
+    /// acknowledged through `acknowledge` unless the task is running elsewhere) or the work is not hosted here
+    /// (then its failure is committed through `commit`).
+    func recordedAttempt(
+        for delivery: Delivery, started: RedisValue, acknowledge: () -> Void, commit: (Attempt, Outcome) -> Void
+    ) -> Attempt? {
+        let taskId = delivery.kind == .primary ? JobTask.primaryID(of: delivery.jobId) : delivery.taskId
+        if case .error(let message) = started {
+            logger.error(
+                "start refused; the delivery stays pending",
+                ["op": "start", "job": delivery.jobId, "task": taskId, "error": message])
+            return nil
+        }
+        guard let fields = started.array, fields.first?.string == "run", fields.count >= 7,
+            let number = fields[1].int, let name = fields[3].string
+        else {
+            let status = started.array?.dropFirst().first?.string ?? "missing"
+            if status != "running" { acknowledge() }
+            logger.debug("delivery not runnable", ["op": "start", "job": delivery.jobId, "status": status])
+            return nil
+        }
+        let payload = (try? JSONValue.parse(fields[2].string ?? "{}", depthLimit: 256)) ?? .object([:])
+        let principal = fields[4].string ?? ""
+        let work: Work?
+        if delivery.kind == .primary {
+            work = registry.operation(named: name).map { self.work(of: $0, input: payload) }
+        } else {
+            work = registry.subscribers[name].map { self.work(of: $0, eventType: fields[6].string, payload: payload) }
+        }
+        guard let work else {
+            let unrunnable = attempt(
+                delivery, name: name, principal: principal, number: number, unrecordedAt: nil,
+                work: Work(policy: RetryPolicy(maxAttempts: 1), timeout: .seconds(1)) { _ in .null })
+            let error = JobError(
+                code: "unknown_operation", message: "worker \(configuration.consumerName) does not host \(name)",
+                action: .escalate)
+            commit(unrunnable, Outcome(status: .failed, error: error, seconds: 0))
+            return nil
+        }
+        return attempt(delivery, name: name, principal: principal, number: number, unrecordedAt: nil, work: work)
+    }
+
+    /// The attempt of a `sync` request; `nil` (after answering the caller) when the request cannot be run.
+    func syncAttempt(for delivery: Delivery, reply: (Attempt, Outcome) -> Void) -> Attempt? {
+        let fields = delivery.fields
+        let name = fields["operation"] ?? ""
+        let input = (try? JSONValue.parse(fields["input"] ?? "{}")) ?? .object([:])
+        guard let operation = registry.operation(named: name) else {
+            let attempt = attempt(
+                delivery, name: name, principal: fields["principal"] ?? "", number: 1, unrecordedAt: nil,
+                work: Work(policy: RetryPolicy(maxAttempts: 1), timeout: .seconds(1)) { _ in .null })
+            let error = JobError(
+                code: "unknown_operation", message: "this worker does not host \(name)", action: .escalate)
+            reply(attempt, Outcome(status: .failed, error: error, seconds: 0))
+            return nil
+        }
+        return attempt(
+            delivery, name: name, principal: fields["principal"] ?? "", number: 1, unrecordedAt: nil,
+            work: Work(policy: RetryPolicy(maxAttempts: 1), timeout: operation.timeout) { context in
+                try await operation.run(input: input, context: context)
+            })
+    }
+
+    private func attempt(
+        _ delivery: Delivery, name: String, principal: String, number: Int, unrecordedAt: UInt64?, work: Work
+    ) -> Attempt {
+        let keyspace = configuration.keyspace
+        let taskId: String
+        let taskKey: String
+        switch delivery.kind {
+        case .primary:
+            taskId = JobTask.primaryID(of: delivery.jobId)
+            taskKey = keyspace.job(delivery.jobId)
+        case .subscriber:
+            taskId = delivery.taskId
+            taskKey = keyspace.task(delivery.taskId)
+        case .sync:
+            taskId = "sync"
+            taskKey = ""
+        }
+        let logger = delivery.kind == .sync
+            ? self.logger.with(["op": name, "request": delivery.fields["requestId"] ?? ""])
+            : self.logger.with(["job": delivery.jobId, "task": taskId])
+        let context = OperationContext(
+            jobId: delivery.jobId, taskId: taskId, attempt: number, principal: principal, spanName: name,
+            logger: logger.with(["op": name]), registry: registry, keyspace: keyspace, client: client)
+        return Attempt(
+            delivery: delivery, name: name, work: work, context: context, logger: logger, taskKey: taskKey,
+            start: Attempt.Start(number: number, unrecordedAt: unrecordedAt))
+    }
+
+    private func work(of operation: any JobOperation, input: JSONValue) -> Work {
+        Work(policy: operation.retryPolicy, timeout: attemptTimeout(operation.timeout)) { context in
+            try await operation.run(input: input, context: context)
+        }
+    }
+
+    private func work(of subscriber: any EventSubscriber, eventType: String?, payload: JSONValue) -> Work {
+        Work(policy: subscriber.retryPolicy, timeout: attemptTimeout(subscriber.timeout)) { context in
+            let event = DomainEvent(
+                type: eventType ?? subscriber.eventType, payload: payload, jobId: context.jobId,
+                taskId: context.taskId)
+            try await subscriber.handle(event, context: context)
+            return .null
+        }
+    }
+
+    /// An operation's timeout, capped by `MAX_ATTEMPT_MS` when that is set.
+    private func attemptTimeout(_ declared: Duration) -> Duration {
+        guard let cap = configuration.maxAttemptMilliseconds else { return declared }
+        return min(declared, .milliseconds(cap))
+    }
+
+    // MARK: Running
+
+    /// Runs the work as its own Swift task, ending it on timeout, cancellation, lost lease or hand-back. The
+    /// supervisor renews the lease meanwhile, once the attempt's start is recorded.
+    func run(_ attempt: Attempt) async -> Outcome {
         let clock = ContinuousClock()
         let began = clock.now
+        let work = attempt.work
+        let context = attempt.context
         let operation = Task<JSONValue, any Error> { try await work.body(context) }
-        control.attach(operation)
-        control.supervise(
-            Supervision(
-                taskKey: lease.taskKey, stream: lease.delivery.stream, group: lease.delivery.group,
-                entryId: lease.delivery.entryId, attempt: lease.attempt, deadline: .now + work.timeout,
-                renewAfter: .now + .milliseconds(configuration.leaseMilliseconds / 3)))
+        attempt.control.attach(operation)
+        attempt.control.supervise(supervision(of: attempt, deadline: .now + work.timeout))
         let result = await operation.result
         let seconds = (clock.now - began).seconds
 
@@ -108,7 +214,7 @@ extension Worker {
         case .success(let value):
             return Outcome(status: .succeeded, result: value, seconds: seconds)
         case .failure(let error):
-            switch control.reason {
+            switch attempt.control.reason {
             case .cancelled(let reason):
                 return Outcome(
                     status: .cancelled,
@@ -128,7 +234,7 @@ extension Worker {
                         code: "worker_stopped", message: "the worker stopped before the attempt finished",
                         action: .retryNow),
                     seconds: seconds)
-            case .leaseLost, nil:
+            case .leaseLost, .superseded, nil:
                 if let jobError = error as? JobError {
                     return Outcome(status: .failed, error: jobError, seconds: seconds)
                 }
@@ -138,6 +244,16 @@ extension Worker {
                         code: "operation_error", message: "\(error)", action: .escalate), seconds: seconds)
             }
         }
+    }
+
+    /// What the supervisor watches: the timeout always, and the lease once the start is recorded.
+    func supervision(of attempt: Attempt, deadline: ContinuousClock.Instant) -> Supervision {
+        let start = attempt.start.withLock { $0 }
+        let leased = start.unrecordedAt == nil && attempt.delivery.kind != .sync
+        return Supervision(
+            taskKey: attempt.taskKey, stream: attempt.delivery.stream, group: attempt.delivery.group,
+            entryId: attempt.delivery.entryId, attempt: start.number, deadline: deadline,
+            renewAfter: leased ? .now + .milliseconds(configuration.leaseMilliseconds / 3) : nil)
     }
 
     /// Every tenth of a second: ends attempts that ran past their timeout, and renews, in one pipeline, the
@@ -153,7 +269,9 @@ extension Worker {
             for control in controls {
                 guard let supervision = control.supervision else { continue }
                 if now >= supervision.deadline { control.timeOut() }
-                if now >= supervision.renewAfter { renewals.append((control, supervision)) }
+                if let renewAfter = supervision.renewAfter, now >= renewAfter {
+                    renewals.append((control, supervision))
+                }
             }
             guard !renewals.isEmpty else { continue }
             var digest = JobScripts.renew.cachedDigest
@@ -190,53 +308,75 @@ extension Worker {
         return digest
     }
 
-    private func commit(
-        _ outcome: Outcome, of delivery: Delivery, taskKey: String, attempt: Int, name: String,
-        work: Work, context: OperationContext, logger: Logger
-    ) async {
+    // MARK: Committing
+
+    /// The script call that commits an attempt's outcome: `finish` for a task, `replySync` for a `sync` request.
+    /// `nil` when there is nothing to commit (the attempt lost its lease: its outcome is dropped).
+    func commitCall(_ attempt: Attempt, _ outcome: Outcome) -> ScriptCall? {
+        if attempt.delivery.kind == .sync { return replyCall(attempt, outcome) }
+        if attempt.control.reason == .leaseLost {
+            attempt.logger.notice("attempt lost its lease; its outcome is dropped", ["op": attempt.name])
+            return nil
+        }
         let keyspace = configuration.keyspace
+        let delivery = attempt.delivery
+        let start = attempt.start.withLock { $0 }
         var retryDelay = -1
         if outcome.status == .failed, !outcome.handedBack, let error = outcome.error,
-            let delay = work.policy.delay(after: attempt, action: error.action)
+            let delay = attempt.work.policy.delay(after: start.number, action: error.action)
         {
             retryDelay = delay.milliseconds
         }
+        let context = attempt.context
         let staged = outcome.status == .succeeded ? context.stagedWork : ([], [])
         let keepTree = outcome.status != .succeeded || outcome.seconds >= 1 || context.calls.hasChildren
         let callTree =
             keepTree ? context.calls.tree(rootOutcome: outcome.status == .succeeded ? "ok" : "error").encoded : ""
         let resultText = outcome.result.encoded
         let diagnostics = JSONValue.object([
-            "worker": .string(configuration.consumerName), "attempt": .int(attempt),
+            "worker": .string(configuration.consumerName), "attempt": .int(start.number),
             "durationMicros": .int(Int(outcome.seconds * 1_000_000)),
         ]).encoded
 
         var keys = [
-            taskKey, keyspace.job(delivery.jobId), keyspace.events, delivery.stream, keyspace.tasks,
+            attempt.taskKey, keyspace.job(delivery.jobId), keyspace.events, delivery.stream, keyspace.tasks,
             keyspace.due, keyspace.deadLetters, keyspace.subscriptions, keyspace.jobTasks(delivery.jobId),
         ]
         var arguments = [
-            delivery.entryId, delivery.group, String(attempt),
+            delivery.entryId, delivery.group, String(start.number),
             outcome.handedBack ? "handedBack" : outcome.status.rawValue,
             String(Clock.milliseconds()), resultText,
             resultText.utf8.count > 200 ? Job.summary(of: outcome.result) : "",
             outcome.error?.code ?? "", outcome.error?.message ?? "", outcome.error?.action.rawValue ?? "",
             diagnostics, callTree, String(Int(outcome.seconds * 1000)), configuration.consumerName,
             String(retryDelay), String(configuration.retentionSeconds), delivery.kind.rawValue,
-            keyspace.namespace,
+            keyspace.namespace, start.unrecordedAt.map(String.init) ?? "",
         ]
         Self.appendStaged(staged, namespace: keyspace.namespace, keys: &keys, arguments: &arguments)
+        return ScriptCall(script: JobScripts.finish, keys: keys, arguments: arguments) { [self, retryDelay] reply in
+            finished(attempt, outcome, retryDelay: retryDelay, reply: reply)
+        }
+    }
 
-        let finishKeys = keys
-        let finishArguments = arguments
-        guard
-            let finished = await retrying(
-                "finish", logger: logger,
-                { () async throws(RedisError) -> RedisValue in
-                    try await self.client.evalScript(JobScripts.finish, keys: finishKeys, arguments: finishArguments)
-                })
-        else { return }
-        switch finished.array?.first?.string {
+    /// Commits an attempt by itself, over the shared client: for attempts that ended after their reader went on.
+    func commitOnItsOwn(_ attempt: Attempt, _ outcome: Outcome) async {
+        guard let call = commitCall(attempt, outcome) else { return }
+        let reply = await retrying("commit", logger: attempt.logger) { () async throws(RedisError) -> RedisValue in
+            guard let script = call.script else { return try await self.client.command(call.arguments) }
+            return try await self.client.evalScript(script, keys: call.keys, arguments: call.arguments)
+        }
+        if let reply { call.handle(reply) }
+    }
+
+    /// Logs and counts what a commit did.
+    private func finished(_ attempt: Attempt, _ outcome: Outcome, retryDelay: Int, reply: RedisValue) {
+        let name = attempt.name
+        let logger = attempt.logger
+        if case .error(let message) = reply {
+            logger.error("Redis refused a commit; the delivery stays pending", ["op": name, "error": message])
+            return
+        }
+        switch reply.array?.first?.string {
         case "done":
             metrics.increment("cncf_jobs_finished_total", ["operation": name, "status": outcome.status.rawValue])
             metrics.observe("cncf_task_duration_seconds", ["operation": name], seconds: outcome.seconds)
@@ -253,28 +393,14 @@ extension Worker {
             logger.info(
                 "attempt failed; retry scheduled",
                 ["op": name, "code": outcome.error?.code ?? "", "delayMs": String(retryDelay)])
+        case "refused" where attempt.start.withLock({ $0.unrecordedAt != nil }):
+            logger.info(
+                "commit refused: the task was cancelled or run elsewhere before this attempt's start was recorded",
+                ["op": name, "reply": "\(reply)"])
         default:
             logger.notice(
-                "commit refused: the attempt no longer holds its lease", ["op": name, "reply": "\(finished)"])
+                "commit refused: the attempt no longer holds its lease", ["op": name, "reply": "\(reply)"])
         }
-    }
-
-    /// Commits a failed attempt for work this worker cannot run (no such operation or subscriber here).
-    private func commitUnrunnable(
-        _ delivery: Delivery, taskKey: String, attempt: Int, name: String, logger: Logger
-    ) async {
-        let work = Work(policy: RetryPolicy(maxAttempts: 1), timeout: .seconds(1)) { _ in .null }
-        let context = OperationContext(
-            jobId: delivery.jobId, taskId: delivery.taskId, attempt: attempt, principal: "", spanName: name,
-            logger: logger, registry: registry, keyspace: configuration.keyspace, client: client)
-        let outcome = Outcome(
-            status: .failed,
-            error: JobError(
-                code: "unknown_operation", message: "worker \(configuration.consumerName) does not host \(name)",
-                action: .escalate), seconds: 0)
-        await commit(
-            outcome, of: delivery, taskKey: taskKey, attempt: attempt, name: name, work: work,
-            context: context, logger: logger)
     }
 
     /// Adds staged writes and events to a commit script's keys and arguments: a count, then per write its
@@ -294,72 +420,39 @@ extension Worker {
         }
     }
 
-    /// Runs a `sync` request: no job, no lease; the reply goes to the waiting gateway's reply stream.
-    private func executeSync(_ delivery: Delivery, control: AttemptControl) async {
+    /// The `replySync` call that commits a `sync` request and answers the waiting gateway.
+    private func replyCall(_ attempt: Attempt, _ outcome: Outcome) -> ScriptCall? {
         let keyspace = configuration.keyspace
+        let delivery = attempt.delivery
         let fields = delivery.fields
         let requestId = fields["requestId"] ?? ""
-        guard let replyTo = fields["replyTo"], replyTo.hasPrefix(keyspace.replies("")), !requestId.isEmpty,
-            let name = fields["operation"]
-        else {
+        guard let replyTo = fields["replyTo"], replyTo.hasPrefix(keyspace.replies("")), !requestId.isEmpty else {
             logger.warning(
                 "sync request without a reply address; acknowledged", ["op": "sync", "task": delivery.entryId])
-            return await acknowledge(delivery, logger: logger)
-        }
-        let logger = self.logger.with(["op": name, "request": requestId])
-        let context = OperationContext(
-            jobId: "", taskId: "sync", attempt: 1, principal: fields["principal"] ?? "", spanName: name,
-            logger: logger, registry: registry, keyspace: keyspace, client: client)
-        var outcome: Outcome
-        if let operation = registry.operation(named: name) {
-            let input = (try? JSONValue.parse(fields["input"] ?? "{}")) ?? .object([:])
-            let work = Work(policy: RetryPolicy(maxAttempts: 1), timeout: operation.timeout) { context in
-                try await operation.run(input: input, context: context)
-            }
-            let clock = ContinuousClock()
-            let began = clock.now
-            let task = Task<JSONValue, any Error> { try await work.body(context) }
-            control.attach(task)
-            switch await task.result {
-            case .success(let value):
-                outcome = Outcome(status: .succeeded, result: value, seconds: (clock.now - began).seconds)
-            case .failure(let error):
-                let jobError =
-                    error as? JobError ?? JobError(code: "operation_error", message: "\(error)", action: .escalate)
-                outcome = Outcome(status: .failed, error: jobError, seconds: (clock.now - began).seconds)
-            }
-        } else {
-            outcome = Outcome(
-                status: .failed,
-                error: JobError(
-                    code: "unknown_operation", message: "this worker does not host \(name)", action: .escalate),
-                seconds: 0)
+            return ScriptCall(acknowledging: delivery)
         }
         let body = outcome.status == .succeeded ? outcome.result : (outcome.error?.json ?? .null)
-        var keys = [keyspace.tasks, replyTo, keyspace.events]
         var details: [String: JSONValue] = [
             "requestId": .string(requestId), "worker": .string(configuration.consumerName),
             "durationMs": .int(Int(outcome.seconds * 1000)),
         ]
         if let error = outcome.error { details["error"] = error.json }
+        var keys = [keyspace.tasks, replyTo, keyspace.events]
         var arguments = [
             delivery.group, delivery.entryId, requestId, outcome.status.rawValue, body.encoded,
-            String(Clock.milliseconds()), name, fields["principal"] ?? "anonymous", JSONValue.object(details).encoded,
+            String(Clock.milliseconds()), attempt.name, fields["principal"] ?? "anonymous",
+            JSONValue.object(details).encoded,
         ]
         Self.appendStaged(
-            outcome.status == .succeeded ? context.stagedWork : ([], []), namespace: keyspace.namespace,
+            outcome.status == .succeeded ? attempt.context.stagedWork : ([], []), namespace: keyspace.namespace,
             keys: &keys, arguments: &arguments)
-        let replyKeys = keys
-        let replyArguments = arguments
-        _ = await retrying("reply", logger: logger) { () async throws(RedisError) -> RedisValue in
-            try await self.client.evalScript(JobScripts.replySync, keys: replyKeys, arguments: replyArguments)
-        }
-        metrics.increment("cncf_sync_requests_total", ["operation": name, "status": outcome.status.rawValue])
-    }
-
-    func acknowledge(_ delivery: Delivery, logger: Logger) async {
-        _ = await retrying("ack", logger: logger) { () async throws(RedisError) -> RedisValue in
-            try await self.client.command(["XACK", delivery.stream, delivery.group, delivery.entryId])
+        return ScriptCall(script: JobScripts.replySync, keys: keys, arguments: arguments) { [metrics] reply in
+            if case .error(let message) = reply {
+                attempt.logger.error("Redis refused a sync reply", ["op": attempt.name, "error": message])
+                return
+            }
+            metrics.increment(
+                "cncf_sync_requests_total", ["operation": attempt.name, "status": outcome.status.rawValue])
         }
     }
 
@@ -384,5 +477,39 @@ extension Worker {
                 return nil
             }
         }
+    }
+}
+
+/// A script call to send, or a plain command, with what to do with its reply.
+struct ScriptCall: Sendable {
+    let script: RedisScript?
+    let keys: [String]
+    let arguments: [String]
+    let handle: @Sendable (RedisValue) -> Void
+
+    init(script: RedisScript, keys: [String], arguments: [String], handle: @escaping @Sendable (RedisValue) -> Void) {
+        self.script = script
+        self.keys = keys
+        self.arguments = arguments
+        self.handle = handle
+    }
+
+    /// A plain command; its reply is ignored (a failure leaves the entries pending, to be seen again).
+    init(command: [String]) {
+        script = nil
+        keys = []
+        arguments = command
+        handle = { _ in }
+    }
+
+    /// Acknowledges a delivery that needs no commit.
+    init(acknowledging delivery: Delivery) {
+        self.init(command: ["XACK", delivery.stream, delivery.group, delivery.entryId])
+    }
+
+    /// The command to send, with the script's digest when it has one; `nil` while the digest is unknown.
+    var command: [String]? {
+        guard let script else { return arguments }
+        return script.cachedDigest.map { script.evalCommand(digest: $0, keys: keys, arguments: arguments) }
     }
 }

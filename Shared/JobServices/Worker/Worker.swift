@@ -6,23 +6,26 @@ import Synchronization
 /// Runs tasks: the primary work of jobs, retries and continuations from the task stream, async subscriber tasks
 /// from their consumer groups on the event stream, and `sync` requests.
 ///
-/// Dedicated threads read the streams, taking only as many entries as there are free execution slots
-/// (`WORKER_CONCURRENCY`). Each task runs as a Swift task: the `start` script moves it to running under a lease,
-/// the operation runs while the lease is renewed, and the `finish` script commits the outcome, its staged writes
-/// and events and acknowledges the delivery in one step, only while the lease still holds. Start as many worker
-/// processes as needed: the consumer groups hand each entry to one of them.
+/// Dedicated threads read the streams in batches, taking only as many entries as there are free execution slots
+/// (`WORKER_CONCURRENCY`), and run each attempt as a Swift task. The `start` script moves a task to running under
+/// a lease, the operation runs while the lease is renewed, and the `finish` script commits the outcome, its staged
+/// writes and events and acknowledges the delivery in one step, only while the lease still holds. A transactional
+/// operation's first attempt runs before its start is recorded: when it ends quickly, `finish` records start and
+/// outcome together; otherwise its start is recorded once the batch's wait is over. The commits of the attempts that
+/// ended while the reader waited go out with its next read, in one round trip. Start as many worker processes as
+/// needed: the consumer groups hand each entry to one of them.
 public final class Worker: Sendable {
     public let configuration: ServiceConfiguration
     public let metrics: Metrics
     let registry: OperationRegistry
     let logger: Logger
     let client: RedisClient
-    private let slots: DispatchSemaphore
+    let slots: ExecutionSlots
     let stopping = Atomic<Bool>(false)
     private let readersRunning = Atomic<Int>(0)
     /// Deliveries being worked on, by entry id, with the Swift task running them.
     let running = Mutex<[String: RunningTask]>([:])
-    private let healthy = Atomic<Bool>(false)
+    let healthy = Atomic<Bool>(false)
     let processed = Atomic<Int>(0)
 
     /// The most entries one read takes.
@@ -42,7 +45,7 @@ public final class Worker: Sendable {
         self.logger = Logger(
             service: "worker", level: configuration.logLevel, metadata: ["worker": configuration.consumerName])
         self.client = RedisClient(configuration: configuration.redis, name: "worker-redis")
-        self.slots = DispatchSemaphore(value: configuration.workerConcurrency)
+        self.slots = ExecutionSlots(count: configuration.workerConcurrency)
         metrics.describe(
             "cncf_jobs_finished_total", type: "counter", help: "Attempts finished, by operation and status.")
         metrics.describe("cncf_task_duration_seconds", type: "histogram", help: "Time an operation ran, by operation.")
@@ -148,95 +151,6 @@ public final class Worker: Sendable {
         }
         thread.name = name
         thread.start()
-    }
-
-    private func readLoop(stream: String, group: String, subscriber: (any EventSubscriber)?) {
-        let reader = StreamGroupReader(
-            configuration: configuration.redis, stream: stream, group: group,
-            consumer: configuration.consumerName, logger: logger)
-        reader.onReconnect = { [metrics] in metrics.increment("cncf_redis_reconnects_total") }
-        let batchLimit = min(configuration.workerConcurrency, Self.maxBatch)
-        while !stopping.load(ordering: .relaxed) {
-            // The task reader reads only as many entries as it has slots for. A subscriber's reader sees every
-            // event, most of them not for it, so it reads first and takes slots only for its own tasks: it must
-            // not sit in a blocking read holding slots the task reader needs.
-            var taken = 0
-            if subscriber == nil {
-                guard slots.wait(timeout: .now() + 0.5) == .success else { continue }
-                taken = 1
-                while taken < batchLimit, slots.wait(timeout: .now()) == .success { taken += 1 }
-            }
-
-            let entries = reader.next(count: subscriber == nil ? taken : Self.maxBatch)
-            if subscriber == nil { healthy.store((try? reader.connection()) != nil, ordering: .relaxed) }
-            var work: [Delivery] = []
-            var unrelated: [String] = []
-            for entry in entries {
-                if let delivery = Delivery(entry: entry, stream: stream, group: group, subscriber: subscriber) {
-                    work.append(delivery)
-                } else {
-                    unrelated.append(entry.id)
-                }
-            }
-            if !unrelated.isEmpty, let connection = try? reader.connection() {
-                _ = try? connection.command(["XACK", stream, group] + unrelated)
-            }
-            let fresh = running.withLock { running in
-                work.filter { running[$0.runningKey] == nil }
-            }
-            while taken < fresh.count {
-                guard slots.wait(timeout: .now() + 0.5) == .success else { continue }
-                taken += 1
-            }
-            // Start every task of the batch in one round trip on this thread's own connection; a failure leaves
-            // the entries pending, to be read again after the reconnect.
-            let starts: [RedisValue?]
-            do {
-                starts = try startAll(fresh, on: try reader.connection())
-            } catch {
-                logger.warning(
-                    "starting a batch failed; its entries stay pending", ["op": "start", "error": "\(error)"])
-                reader.reset()
-                for _ in 0..<taken { slots.signal() }
-                continue
-            }
-            for _ in fresh.count..<taken { slots.signal() }
-            for (delivery, started) in zip(fresh, starts) {
-                let control = AttemptControl()
-                running.withLock {
-                    $0[delivery.runningKey] = RunningTask(
-                        jobId: delivery.jobId, kind: delivery.kind.rawValue, control: control)
-                }
-                Task {
-                    await self.execute(delivery, started: started, control: control)
-                    self.running.withLock { _ = $0.removeValue(forKey: delivery.runningKey) }
-                    self.processed.add(1, ordering: .relaxed)
-                    self.slots.signal()
-                }
-            }
-            metrics.set("cncf_tasks_in_flight", to: Double(running.withLock { $0.count }))
-        }
-    }
-
-    /// Runs the `start` script for every task delivery of a batch in one pipeline; `nil` for `sync` requests.
-    private func startAll(_ deliveries: [Delivery], on connection: RedisConnection) throws(RedisError) -> [RedisValue?]
-    {
-        let keyspace = configuration.keyspace
-        let now = String(Clock.milliseconds())
-        let tasks = deliveries.filter { $0.kind != .sync }
-        let calls = tasks.map { delivery in
-            let jobKey = keyspace.job(delivery.jobId)
-            let taskKey = delivery.kind == .primary ? jobKey : keyspace.task(delivery.taskId)
-            return (
-                keys: [taskKey, jobKey, keyspace.events],
-                arguments: [
-                    configuration.consumerName, now, delivery.entryId,
-                    String(configuration.leaseMilliseconds), delivery.kind.rawValue,
-                ]
-            )
-        }
-        var replies = try connection.evalScriptBatch(JobScripts.start, calls: calls).makeIterator()
-        return deliveries.map { $0.kind == .sync ? nil : replies.next() }
     }
 
     /// Listens on the cancellation channel and cancels the running attempts of the jobs announced there.
@@ -348,9 +262,11 @@ struct Supervision: Sendable {
     let stream: String
     let group: String
     let entryId: String
-    let attempt: Int
+    var attempt: Int
     let deadline: ContinuousClock.Instant
-    var renewAfter: ContinuousClock.Instant
+    /// When the lease is next due for renewal; `nil` while the attempt holds no lease (its start is not recorded
+    /// yet, or it is a `sync` request).
+    var renewAfter: ContinuousClock.Instant?
 }
 
 /// Lets the supervisor, the cancellation listener and a stopping worker end an attempt, and remembers why it
@@ -361,6 +277,8 @@ final class AttemptControl: Sendable {
         case timedOut
         case leaseLost
         case handedBack
+        /// The task was cancelled, or run elsewhere, before this attempt's start could be recorded.
+        case superseded
     }
 
     private struct State {
@@ -386,12 +304,21 @@ final class AttemptControl: Sendable {
 
     func renewed(until next: ContinuousClock.Instant) { state.withLock { $0.supervision?.renewAfter = next } }
 
+    /// The attempt's start is now recorded under a lease for attempt `number`: renew it from now on.
+    func leased(attempt number: Int, renewAfter: ContinuousClock.Instant) {
+        state.withLock { state in
+            state.supervision?.attempt = number
+            state.supervision?.renewAfter = renewAfter
+        }
+    }
+
     var reason: Reason? { state.withLock { $0.reason } }
 
     func requestCancellation(reason: String?) { end(.cancelled(reason)) }
     func timeOut() { end(.timedOut) }
     func loseLease() { end(.leaseLost) }
     func handBack() { end(.handedBack) }
+    func supersede() { end(.superseded) }
 
     private func end(_ reason: Reason) {
         let task = state.withLock { state -> Task<JSONValue, any Error>? in
