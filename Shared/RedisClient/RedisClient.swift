@@ -92,6 +92,45 @@ public final class RedisClient: Sendable {
         return try await command(script.evalCommand(digest: digest, keys: keys, arguments: arguments))
     }
 
+    /// Runs a Lua script without waiting: `completion` gets its reply, or the error reply in place, on the client's
+    /// thread, where it must not wait for this client in turn. Loads the script when Redis does not know it yet.
+    public func evalScript(
+        _ script: RedisScript, keys: [String], arguments: [String],
+        completion: @escaping @Sendable (Result<RedisValue, RedisError>) -> Void
+    ) {
+        guard let digest = script.cachedDigest else {
+            return loadAndEval(script, keys: keys, arguments: arguments, completion: completion)
+        }
+        send([script.evalCommand(digest: digest, keys: keys, arguments: arguments)]) { [self] result in
+            if case .success(let replies) = result, case .error(let message) = replies[0],
+                message.hasPrefix("NOSCRIPT")
+            {
+                return loadAndEval(script, keys: keys, arguments: arguments, completion: completion)
+            }
+            completion(result.map { $0[0] })
+        }
+    }
+
+    private func loadAndEval(
+        _ script: RedisScript, keys: [String], arguments: [String],
+        completion: @escaping @Sendable (Result<RedisValue, RedisError>) -> Void
+    ) {
+        send([["SCRIPT", "LOAD", script.source]]) { [self] result in
+            switch result {
+            case .failure(let error):
+                completion(.failure(error))
+            case .success(let replies):
+                guard let digest = replies[0].string else {
+                    return completion(.failure(.unexpectedReply("SCRIPT LOAD of \(script.name) returned \(replies[0])")))
+                }
+                script.remember(digest: digest)
+                send([script.evalCommand(digest: digest, keys: keys, arguments: arguments)]) { result in
+                    completion(result.map { $0[0] })
+                }
+            }
+        }
+    }
+
     /// The blocking form of `pipeline`, for threads outside the cooperative pool (HTTP handler threads).
     public func pipelineBlocking(_ commands: [[String]]) throws(RedisError) -> [RedisValue] {
         let done = DispatchSemaphore(value: 0)

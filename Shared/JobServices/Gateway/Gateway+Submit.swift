@@ -81,40 +81,37 @@ extension Gateway {
                     headers: [(name: "Location", value: "/v1/jobs/\(job.id)")]))
         }
         let waiter = waits ? waitLocally(for: id, untilSettled: untilSettled, deadline: deadline, answer) : nil
-
-        let created: CreatedJob
-        do {
-            created = try createJob(
-                command, id: id, defaultAttempts: operation.maxAttempts, notify: waits ? replies.stream : "")
-        } catch {
-            if let waiter { watcher.cancel(waiter) }
-            return respond(redisFailure(error))
+        let accepted: @Sendable (Job) -> Void = { [self] job in
+            respond(.json(202, ["job": jobJSON(job)], headers: [(name: "Location", value: "/v1/jobs/\(job.id)")]))
         }
-        let accepted = { (job: Job) in
-            respond(.json(202, ["job": self.jobJSON(job)], headers: [(name: "Location", value: "/v1/jobs/\(job.id)")]))
-        }
-        switch created {
-        case .refused(let response):
-            if let waiter { watcher.cancel(waiter) }
-            respond(response)
-        case .created(let job):
-            if !waits { accepted(job) }
-        case .existing(let job):
-            // A repeated submission: its wait was not registered by the submit script, so register it now.
-            if let waiter { watcher.cancel(waiter) }
-            guard waits, !job.status.isTerminal || command.mode == .jobSync else { return accepted(job) }
-            awaitJob(job.id, untilSettled: untilSettled, deadline: deadline, completion: answer)
+        createJob(command, id: id, defaultAttempts: operation.maxAttempts, notify: waits ? replies.stream : "") {
+            [self] created in
+            switch created {
+            case .failure(let error):
+                if let waiter { watcher.cancel(waiter) }
+                respond(redisFailure(error))
+            case .success(.refused(let response)):
+                if let waiter { watcher.cancel(waiter) }
+                respond(response)
+            case .success(.created(let job)):
+                if !waits { accepted(job) }
+            case .success(.existing(let job)):
+                // A repeated submission: its wait was not registered by the submit script, so register it now.
+                if let waiter { watcher.cancel(waiter) }
+                guard waits, !job.status.isTerminal || untilSettled else { return accepted(job) }
+                awaitJob(job.id, untilSettled: untilSettled, deadline: deadline, completion: answer)
+            }
         }
     }
 
-    /// Creates the job; a job whose caller waits is scheduled at once, a `jobAsync` one goes through the
-    /// scheduler. `notify` is the reply stream to tell when the job ends (empty when nobody waits). Returns the
-    /// job, the existing job a repeated submission names, or the response explaining why there is none.
+    /// Creates the job without holding the calling thread; a job whose caller waits is scheduled at once, a
+    /// `jobAsync` one goes through the scheduler. `notify` is the reply stream to tell when the job ends (empty when
+    /// nobody waits). `completion` gets the job, the existing job a repeated submission names, or the response
+    /// explaining why there is none.
     private func createJob(
-        _ command: CommandSubmission, id: String, defaultAttempts: Int, notify: String
-    ) throws(RedisError)
-        -> CreatedJob
-    {
+        _ command: CommandSubmission, id: String, defaultAttempts: Int, notify: String,
+        completion: @escaping @Sendable (Result<CreatedJob, RedisError>) -> Void
+    ) {
         let now = Clock.milliseconds()
         let source: String
         if case .off = access { source = "http-unverified" } else { source = "http" }
@@ -126,7 +123,9 @@ extension Gateway {
         let idempotency =
             command.idempotencyKey.map { keyspace.idempotency($0, principal: job.principal) }
             ?? keyspace.noIdempotencyKey
-        let reply = try client.evalScriptBlocking(
+        if command.mode != .jobAsync { job.status = .scheduled }
+        let created = job
+        client.evalScript(
             JobScripts.submit,
             keys: [
                 keyspace.job(id), keyspace.jobIndex, keyspace.commands, keyspace.events, keyspace.tasks,
@@ -136,23 +135,36 @@ extension Gateway {
                 id, job.operation, job.principal, job.mode.rawValue, job.input.encoded, String(now), source,
                 String(job.maxAttempts), command.runAt.map(String.init) ?? "", command.idempotencyKey ?? "",
                 String(configuration.retentionSeconds), command.mode == .jobAsync ? "0" : "1", notify,
-            ])
-        let outcome = reply.array?.first?.string
-        let existingId = reply.array?.dropFirst().first?.string ?? id
-        switch outcome {
-        case "created":
-            metrics.increment("cncf_jobs_submitted_total", ["operation": job.operation, "mode": job.mode.rawValue])
-            logger.debug("job accepted", ["op": "submit", "job": id])
-            if command.mode != .jobAsync { job.status = .scheduled }
-            return .created(job)
-        case "exists":
-            // The same jobId, operation and input as another principal's job is still somebody else's job.
-            guard let existing = try fetch(existingId), existing.principal == job.principal else {
-                return .refused(jobIdTaken(id))
+            ]
+        ) { [self] result in
+            let reply: RedisValue
+            do throws(RedisError) {
+                reply = try result.get().throwingServerError()
+            } catch {
+                return completion(.failure(error))
             }
-            return .existing(existing)
-        default:
-            return .refused(jobIdTaken(id))
+            switch reply.array?.first?.string {
+            case "created":
+                metrics.increment(
+                    "cncf_jobs_submitted_total", ["operation": created.operation, "mode": created.mode.rawValue])
+                logger.debug("job accepted", ["op": "submit", "job": id])
+                completion(.success(.created(created)))
+            case "exists":
+                // Reading the existing job waits for this client: not on its own thread.
+                let existingId = reply.array?.dropFirst().first?.string ?? id
+                DispatchQueue.global().async { [self] in
+                    // The same jobId, operation and input as another principal's job is still somebody else's.
+                    completion(
+                        Result { () throws(RedisError) -> CreatedJob in
+                            guard let existing = try fetch(existingId), existing.principal == created.principal else {
+                                return .refused(jobIdTaken(id))
+                            }
+                            return .existing(existing)
+                        })
+                }
+            default:
+                completion(.success(.refused(jobIdTaken(id))))
+            }
         }
     }
 

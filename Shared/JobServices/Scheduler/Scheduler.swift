@@ -81,12 +81,17 @@ public final class Scheduler: Sendable {
             consumer: configuration.consumerName, logger: logger)
         reader.onReconnect = { [metrics] in metrics.increment("cncf_redis_reconnects_total") }
         reader.adoptAbandonedAfter = .seconds(60)
+        // The schedule calls of one batch go out with the next read; conflicts they report are rejected after it.
+        var outbox = Outbox()
+        let conflicts = Conflicts()
         while !stopping.load(ordering: .relaxed) {
-            let entries = reader.next(count: Self.batchSize)
+            let entries = reader.next(count: Self.batchSize, sending: &outbox)
             healthy.store((try? reader.connection()) != nil, ordering: .relaxed)
-            guard !entries.isEmpty else { continue }
             do {
-                try handle(entries, on: try reader.connection())
+                let connection = try reader.connection()
+                try rejectConflicts(conflicts, on: connection)
+                guard !entries.isEmpty else { continue }
+                outbox.append(contentsOf: try handle(entries, conflicts: conflicts, on: connection))
             } catch {
                 logger.warning(
                     "batch failed; its entries stay pending and are read again",
@@ -94,13 +99,33 @@ public final class Scheduler: Sendable {
                 reader.reset()
             }
         }
+        for _ in 0..<3 where !outbox.isEmpty { reader.flush(&outbox) }
     }
 
-    private func handle(_ entries: [StreamEntry], on connection: RedisConnection) throws(RedisError) {
+    /// Rejects the entries whose schedule call found their job id taken by other content.
+    private func rejectConflicts(
+        _ conflicts: Conflicts, on connection: RedisConnection
+    ) throws(RedisError) {
+        let found = conflicts.found.withLock { found in
+            defer { found.removeAll() }
+            return found
+        }
+        for (entry, jobId) in found {
+            try reject(
+                entry,
+                CommandRejection(
+                    code: "job_exists", reason: "job \(jobId) already exists with another operation or input"),
+                on: connection)
+        }
+    }
+
+    /// Validates a batch (rejecting what breaks the rules at once) and returns the schedule calls for the rest.
+    private func handle(
+        _ entries: [StreamEntry], conflicts: Conflicts, on connection: RedisConnection
+    ) throws(RedisError) -> [ScriptCall] {
         let keyspace = configuration.keyspace
         let now = String(Clock.milliseconds())
-        var calls: [(keys: [String], arguments: [String])] = []
-        var scheduledEntries: [(entry: StreamEntry, jobId: String)] = []
+        var calls: [ScriptCall] = []
 
         for entry in entries {
             switch validate(entry, on: connection) {
@@ -114,46 +139,45 @@ public final class Scheduler: Sendable {
                 let idempotency =
                     command.idempotencyKey.map { keyspace.idempotency($0, principal: principal) }
                     ?? keyspace.noIdempotencyKey
-                calls.append(
-                    (
-                        keys: [
-                            keyspace.job(jobId), keyspace.jobIndex, keyspace.tasks, keyspace.events, keyspace.commands,
-                            keyspace.due, idempotency,
-                        ],
-                        arguments: [
-                            entry.id, Keyspace.schedulerGroup, now, jobId, command.operation,
-                            principal, command.mode.rawValue, command.input.encoded, "stream",
-                            entry.fields["input"] == nil ? "0" : "1", String(command.maxAttempts ?? maxAttempts),
-                            command.runAt.map(String.init) ?? "", command.idempotencyKey ?? "",
-                            String(configuration.retentionSeconds),
-                        ]
-                    ))
-                scheduledEntries.append((entry, jobId))
+                let call = ScriptCall(
+                    script: JobScripts.schedule,
+                    keys: [
+                        keyspace.job(jobId), keyspace.jobIndex, keyspace.tasks, keyspace.events, keyspace.commands,
+                        keyspace.due, idempotency,
+                    ],
+                    arguments: [
+                        entry.id, Keyspace.schedulerGroup, now, jobId, command.operation,
+                        principal, command.mode.rawValue, command.input.encoded, "stream",
+                        entry.fields["input"] == nil ? "0" : "1", String(command.maxAttempts ?? maxAttempts),
+                        command.runAt.map(String.init) ?? "", command.idempotencyKey ?? "",
+                        String(configuration.retentionSeconds),
+                    ]
+                ) { [self] reply in
+                    scheduled(entry, jobId: jobId, reply: reply, conflicts: conflicts)
+                }
+                calls.append(call)
             }
         }
+        return calls
+    }
 
-        let replies = try connection.evalScriptBatch(JobScripts.schedule, calls: calls)
-        for (index, reply) in replies.enumerated() {
-            let (entry, jobId) = scheduledEntries[index]
-            let outcome = reply.array?.first?.string
-            switch outcome {
-            case "scheduled":
-                metrics.increment("cncf_commands_scheduled_total")
-                logger.debug("job scheduled", ["op": "schedule", "job": jobId])
-            case "skipped":
-                logger.debug("entry for a job already past accepted", ["op": "schedule", "job": jobId])
-            case "duplicate":
-                logger.debug("entry repeats an idempotency key", ["op": "schedule", "job": jobId])
-            case "conflict":
-                try reject(
-                    entry,
-                    CommandRejection(
-                        code: "job_exists", reason: "job \(jobId) already exists with another operation or input"),
-                    on: connection)
-            default:
-                // A script error leaves the entry pending; it is read again after the next reconnect.
-                logger.error("schedule script failed", ["op": "schedule", "job": jobId, "error": "\(reply)"])
-            }
+    /// Counts and logs what a schedule call did; a conflict is left for `rejectConflicts`.
+    private func scheduled(
+        _ entry: StreamEntry, jobId: String, reply: RedisValue, conflicts: Conflicts
+    ) {
+        switch reply.array?.first?.string {
+        case "scheduled":
+            metrics.increment("cncf_commands_scheduled_total")
+            logger.debug("job scheduled", ["op": "schedule", "job": jobId])
+        case "skipped":
+            logger.debug("entry for a job already past accepted", ["op": "schedule", "job": jobId])
+        case "duplicate":
+            logger.debug("entry repeats an idempotency key", ["op": "schedule", "job": jobId])
+        case "conflict":
+            conflicts.found.withLock { $0.append((entry, jobId)) }
+        default:
+            // A script error leaves the entry pending; it is read again after the next reconnect.
+            logger.error("schedule script failed", ["op": "schedule", "job": jobId, "error": "\(reply)"])
         }
     }
 
@@ -224,4 +248,10 @@ public final class Scheduler: Sendable {
                 "reason": rejection.reason,
             ])
     }
+}
+
+/// Command entries whose schedule call found their job id taken by other content, to be rejected once the
+/// reader's connection is free again.
+final class Conflicts: Sendable {
+    let found = Mutex<[(entry: StreamEntry, jobId: String)]>([])
 }

@@ -18,8 +18,7 @@ extension Worker {
             consumer: configuration.consumerName, logger: logger)
         reader.onReconnect = { [metrics] in metrics.increment("cncf_redis_reconnects_total") }
         let batchLimit = min(configuration.workerConcurrency, Self.maxBatch)
-        var outbox: [ScriptCall] = []
-        var reload: Set<String> = []
+        var outbox = Outbox()
         while !stopping.load(ordering: .relaxed) {
             // The task reader reads no more entries than there are free slots. A subscriber's reader sees every
             // event, most of them not for it, so it reads a full batch. Both take slots only for what they run.
@@ -27,29 +26,20 @@ extension Worker {
             if subscriber == nil {
                 let free = slots.waitForFree(timeout: outbox.isEmpty ? 0.5 : 0)
                 guard free > 0 else {
-                    if !outbox.isEmpty { outbox = send(outbox, reload: &reload, on: reader) }
+                    if !outbox.isEmpty { reader.flush(&outbox) }
                     continue
                 }
                 count = min(free, batchLimit)
             }
-
-            guard let commands = commands(for: outbox, reload: &reload, on: reader) else {
-                Thread.sleep(forTimeInterval: 0.1)
-                continue
-            }
-            let sent = outbox
-            outbox = []
-            let entries = reader.next(count: count, after: commands) { replies in
-                outbox = settle(sent, replies: replies, reload: &reload)
-            }
+            let entries = reader.next(count: count, sending: &outbox)
             if subscriber == nil { healthy.store((try? reader.connection()) != nil, ordering: .relaxed) }
-            outbox += runBatch(entries, stream: stream, group: group, subscriber: subscriber, reader)
+            outbox.append(contentsOf: runBatch(entries, stream: stream, group: group, subscriber: subscriber, reader))
         }
-        for _ in 0..<3 where !outbox.isEmpty { outbox = send(outbox, reload: &reload, on: reader) }
+        for _ in 0..<3 where !outbox.isEmpty { reader.flush(&outbox) }
         if !outbox.isEmpty {
             logger.warning(
                 "commits could not be sent before stopping; their deliveries stay pending and run again",
-                ["op": "stop", "count": String(outbox.count)])
+                ["op": "stop", "count": String(outbox.calls.count)])
         }
     }
 
@@ -230,61 +220,6 @@ extension Worker {
             )
         }
         return try connection.evalScriptBatch(JobScripts.start, calls: calls)
-    }
-
-    // MARK: The outbox
-
-    /// The commands of `calls`, after loading the scripts they need; `nil` when Redis cannot be reached.
-    private func commands(
-        for calls: [ScriptCall], reload: inout Set<String>, on reader: StreamGroupReader
-    ) -> [[String]]? {
-        do {
-            for call in calls {
-                guard let script = call.script, script.cachedDigest == nil || reload.contains(script.name) else {
-                    continue
-                }
-                guard let digest = try reader.connection().command(["SCRIPT", "LOAD", script.source]).string else {
-                    throw RedisError.unexpectedReply("SCRIPT LOAD of \(script.name) returned no digest")
-                }
-                script.remember(digest: digest)
-                reload.remove(script.name)
-            }
-            let commands = calls.compactMap(\.command)
-            guard commands.count == calls.count else { throw RedisError.unexpectedReply("a script has no digest") }
-            return commands
-        } catch {
-            reader.reset()
-            logger.warning("cannot load a script; retrying", ["op": "commit", "error": "\(error)"])
-            return nil
-        }
-    }
-
-    /// Hands each reply to its call; returns the calls to send again: all of them when the round trip failed, and
-    /// those whose script Redis did not know (to be loaded first).
-    private func settle(_ sent: [ScriptCall], replies: [RedisValue]?, reload: inout Set<String>) -> [ScriptCall] {
-        guard let replies else { return sent }
-        var again: [ScriptCall] = []
-        for (call, reply) in zip(sent, replies) {
-            if case .error(let message) = reply, message.hasPrefix("NOSCRIPT"), let script = call.script {
-                reload.insert(script.name)
-                again.append(call)
-            } else {
-                call.handle(reply)
-            }
-        }
-        return again
-    }
-
-    /// Sends the outbox without reading anything; returns what is still to send.
-    private func send(_ calls: [ScriptCall], reload: inout Set<String>, on reader: StreamGroupReader) -> [ScriptCall] {
-        guard let commands = commands(for: calls, reload: &reload, on: reader) else { return calls }
-        do {
-            let replies = try reader.connection().pipeline(commands)
-            return settle(calls, replies: replies, reload: &reload)
-        } catch {
-            reader.reset()
-            return calls
-        }
     }
 }
 

@@ -480,36 +480,9 @@ extension Worker {
     }
 }
 
-/// A script call to send, or a plain command, with what to do with its reply.
-struct ScriptCall: Sendable {
-    let script: RedisScript?
-    let keys: [String]
-    let arguments: [String]
-    let handle: @Sendable (RedisValue) -> Void
-
-    init(script: RedisScript, keys: [String], arguments: [String], handle: @escaping @Sendable (RedisValue) -> Void) {
-        self.script = script
-        self.keys = keys
-        self.arguments = arguments
-        self.handle = handle
-    }
-
-    /// A plain command; its reply is ignored (a failure leaves the entries pending, to be seen again).
-    init(command: [String]) {
-        script = nil
-        keys = []
-        arguments = command
-        handle = { _ in }
-    }
-
+extension ScriptCall {
     /// Acknowledges a delivery that needs no commit.
     init(acknowledging delivery: Delivery) {
         self.init(command: ["XACK", delivery.stream, delivery.group, delivery.entryId])
-    }
-
-    /// The command to send, with the script's digest when it has one; `nil` while the digest is unknown.
-    var command: [String]? {
-        guard let script else { return arguments }
-        return script.cachedDigest.map { script.evalCommand(digest: $0, keys: keys, arguments: arguments) }
     }
 }
