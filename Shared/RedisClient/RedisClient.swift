@@ -121,7 +121,8 @@ public final class RedisClient: Sendable {
                 completion(.failure(error))
             case .success(let replies):
                 guard let digest = replies[0].string else {
-                    return completion(.failure(.unexpectedReply("SCRIPT LOAD of \(script.name) returned \(replies[0])")))
+                    let reply = replies[0]
+                    return completion(.failure(.unexpectedReply("SCRIPT LOAD of \(script.name) returned \(reply)")))
                 }
                 script.remember(digest: digest)
                 send([script.evalCommand(digest: digest, keys: keys, arguments: arguments)]) { result in

@@ -36,7 +36,9 @@ struct HousekeepingTests {
         try withScheduler { scheduler, connection, keys in
             let stream = keys.events
             var ids: [String] = []
-            for index in 0..<10 { ids.append(try connection.command(["XADD", stream, "*", "n", String(index)]).string!) }
+            for index in 0..<10 {
+                ids.append(try connection.command(["XADD", stream, "*", "n", String(index)]).string!)
+            }
             for group in ["live", "gone"] { try connection.command(["XGROUP", "CREATE", stream, group, "0"]) }
             let goneRead = try read(connection, stream, group: "gone", consumer: "c-gone", count: 1)
             try connection.command(["XACK", stream, "gone"] + goneRead)
