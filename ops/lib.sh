@@ -7,9 +7,10 @@ CNCF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CNCF_ROOT
 
 # Debian packages the build, the tests and ops/stack need.
-# libssl-dev: SHA-256 of the audit chain; sqlite3: the shell the audit tests tamper with the archive through.
+# libssl-dev: SHA-256 of the audit chain; sqlite3: the shell the audit tests tamper with the archive through;
+# python3: the tokens, passwords and free ports of ops/stack and ops/check-acl.
 CNCF_PACKAGES=(libhiredis-dev libmicrohttpd-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev redis-server redis-tools
-    curl sqlite3)
+    curl sqlite3 python3)
 
 _cncf_apt_updated=0
 
