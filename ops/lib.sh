@@ -7,9 +7,10 @@ CNCF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CNCF_ROOT
 
 # Debian packages the build, the tests and ops/stack need.
-# libssl-dev: SHA-256 of the audit chain; sqlite3: the shell the audit tests tamper with the archive through.
+# libssl-dev: SHA-256 of the audit chain; sqlite3: the shell the audit tests tamper with the archive through;
+# python3: the tokens, passwords and free ports of ops/stack and ops/check-acl.
 CNCF_PACKAGES=(libhiredis-dev libmicrohttpd-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev redis-server redis-tools
-    curl sqlite3)
+    curl sqlite3 python3)
 
 _cncf_apt_updated=0
 
@@ -140,14 +141,37 @@ stop_pid() {
     done
 }
 
-# start_redis DIR PORT: start a private redis-server on 127.0.0.1:PORT keeping its data and
-# log in DIR, wait until it answers PING, and print its PID. The process is ours: stop it
-# with stop_pid (it is not daemonized). Fails if PORT is already taken.
+# redis_cli PORT USER PASSWORD_FILE [ARG...]: redis-cli against 127.0.0.1:PORT, logged in as the ACL
+# user USER with the password in PASSWORD_FILE. The password travels in REDISCLI_AUTH, so it never shows
+# on a command line. With an empty USER it does not log in.
+redis_cli() {
+    local port=$1 user=$2 password_file=$3
+    shift 3
+    if [ -z "$user" ]; then
+        redis-cli -h 127.0.0.1 -p "$port" "$@"
+        return
+    fi
+    REDISCLI_AUTH="$(cat "$password_file")" redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" --user "$user" "$@"
+}
+
+# start_redis DIR PORT [ACL_FILE USER PASSWORD_FILE]: start a private redis-server on 127.0.0.1:PORT
+# keeping its data and log in DIR, wait until it answers PING, and print its PID. With ACL_FILE it
+# loads those ACL users (--aclfile) and PING goes as USER with the password in PASSWORD_FILE. The
+# process is ours: stop it with stop_pid (it is not daemonized). Fails if PORT is already taken.
 start_redis() {
-    local dir=${1:-} port=${2:-} pid _
+    local dir=${1:-} port=${2:-} acl=${3:-} user=${4:-} password_file=${5:-} pid _
     if [ -z "$dir" ] || [ -z "$port" ]; then
-        log_info "usage: start_redis DIR PORT"
+        log_info "usage: start_redis DIR PORT [ACL_FILE USER PASSWORD_FILE]"
         return 2
+    fi
+    local acl_args=()
+    if [ -n "$acl" ]; then
+        if [ -z "$user" ] || [ ! -r "$password_file" ] || [ ! -r "$acl" ]; then
+            log_info "start_redis: with an ACL file it needs a readable ACL file, a user and a password file"
+            return 2
+        fi
+        # redis-server changes into --dir before it reads the ACL file.
+        acl_args=(--aclfile "$(cd "$(dirname "$acl")" && pwd)/$(basename "$acl")")
     fi
     command -v redis-server >/dev/null 2>&1 || { log_info "redis-server not installed"; return 1; }
     mkdir -p "$dir"
@@ -167,14 +191,14 @@ start_redis() {
         redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" \
         --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
         "--$compact" 1024 \
-        --save "" --daemonize no --logfile "$dir/redis.log") || return 1
+        --save "" --daemonize no --logfile "$dir/redis.log" "${acl_args[@]}") || return 1
     for _ in $(seq 1 200); do
         if ! pid_alive "$pid"; then
             log_info "redis-server exited during start-up; last lines of $dir/redis.log:"
             tail -n 20 "$dir/redis.log" "$dir/redis.stdout" >&2 2>/dev/null || true
             return 1
         fi
-        if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = "PONG" ]; then
+        if [ "$(redis_cli "$port" "$user" "$password_file" ping 2>/dev/null)" = "PONG" ]; then
             echo "$pid"
             return 0
         fi

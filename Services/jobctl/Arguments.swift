@@ -43,8 +43,9 @@ let usage = """
                     print the result)
       --timeout-ms  how long the waiting modes wait (0 to 60000, default 10000); with jobAsync and --wait,
                     how long --wait waits (default 30000)
-      --run-at      jobAsync only: milliseconds since the epoch, an RFC 3339 UTC time, or +N followed by
-                    s, m or h (from now)
+      --run-at      do not start before: milliseconds since the epoch, an RFC 3339 UTC time, or +N followed
+                    by s, m or h (from now); ignored by sync, and the waiting modes' --timeout-ms includes
+                    the delay
       --wait        jobAsync only: wait for the job to finish after submitting it
 
     tree --format chrome writes Chrome trace-event JSON (chrome://tracing, Perfetto) to stdout or --output.

@@ -45,8 +45,9 @@ extension Session {
         case .sync:
             let (status, answer) = try await gateway.request(
                 "POST", "/v1/commands", body: .object(body), headers: headers, timeout: patience,
-                accepting: [422, 504])
-            if status == 504 {
+                accepting: [408, 422])
+            // The gateway answers 408 `sync_timeout` when no worker answered within timeoutMs.
+            if status == 408 {
                 let message = answer["error"]?["message"]?.stringValue ?? "no worker answered in time"
                 throw CommandLineError(message: "sync_timeout: \(message)", code: .timedOut)
             }

@@ -12,6 +12,7 @@
 #   REDIS_GATEWAY_PASSWORD, REDIS_SCHEDULER_PASSWORD, REDIS_WORKER_PASSWORD,
 #   REDIS_AUDIT_PASSWORD, REDIS_ADMIN_PASSWORD    required, one per ACL user
 #   REDIS_PRODUCER_PASSWORD                       optional; without it the producer user is off
+#   REDIS_KEDA_PASSWORD                           optional; without it the keda user is off
 #   CNCF_NAMESPACE                                key prefix the rules allow (default cncf)
 #   CNCF_ACL_TEMPLATE                             the template (default: users.acl next to this file)
 #
@@ -70,6 +71,7 @@ worker=$(auth_rule REDIS_WORKER_PASSWORD required)
 audit=$(auth_rule REDIS_AUDIT_PASSWORD required)
 admin=$(auth_rule REDIS_ADMIN_PASSWORD required)
 producer=$(auth_rule REDIS_PRODUCER_PASSWORD optional)
+keda=$(auth_rule REDIS_KEDA_PASSWORD optional)
 
 directory=$(dirname "$output")
 mkdir -p "$directory"
@@ -83,7 +85,8 @@ grep -v -e '^#' -e '^[[:space:]]*$' "$template" | sed \
     -e "s|@WORKER_AUTH@|$worker|g" \
     -e "s|@AUDIT_AUTH@|$audit|g" \
     -e "s|@ADMIN_AUTH@|$admin|g" \
-    -e "s|@PRODUCER_AUTH@|$producer|g" >"$partial" || { rm -f "$partial"; die "cannot write $output"; }
+    -e "s|@PRODUCER_AUTH@|$producer|g" \
+    -e "s|@KEDA_AUTH@|$keda|g" >"$partial" || { rm -f "$partial"; die "cannot write $output"; }
 if grep -q '@[A-Z][A-Z_]*@' "$partial"; then
     rm -f "$partial"
     die "the template $template has a placeholder this script does not know"
@@ -91,8 +94,9 @@ fi
 mv -f "$partial" "$output"
 
 case $producer in on*) producer_state=on ;; *) producer_state=off ;; esac
-printf 'cncf-redis-entrypoint: wrote %s for namespace %s (users gateway scheduler worker audit admin; producer %s; default off)\n' \
-    "$output" "$namespace" "$producer_state" >&2
+case $keda in on*) keda_state=on ;; *) keda_state=off ;; esac
+printf 'cncf-redis-entrypoint: wrote %s for namespace %s (users gateway scheduler worker audit admin; producer %s; keda %s; default off)\n' \
+    "$output" "$namespace" "$producer_state" "$keda_state" >&2
 
 [ "$render_only" = 0 ] || exit 0
 
