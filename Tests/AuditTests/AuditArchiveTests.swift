@@ -50,10 +50,11 @@ struct AuditArchiveTests {
         ).output.split(separator: "\n")
         for name in [
             "audit_entries_at", "audit_entries_job_id", "audit_entries_no_delete", "audit_entries_no_update",
-            "audit_entries_principal", "audit_entries_type",
+            "audit_entries_principal",
         ] {
             #expect(objects.contains(Substring(name)))
         }
+        #expect(!objects.contains("audit_entries_type"), "a type index costs every insert more than it saves")
     }
 
     @Test("triggers refuse UPDATE and DELETE")

@@ -24,6 +24,10 @@ public final class AuditService: Sendable {
     private let archivedSeq = Atomic<Int>(0)
 
     static let batchSize = 512
+    /// How long the service waits after a batch that was not half full, in seconds.
+    static let linger = 0.005
+    /// How many times in a row a batch may meet a head moved by another instance before its events are read again.
+    static let conflictLimit = 100
 
     /// - Parameter archive: the archive this service appends to (opened read-write); one service per file.
     public init(configuration: ServiceConfiguration, archive: AuditArchive, metrics: Metrics = Metrics()) {
@@ -77,20 +81,72 @@ public final class AuditService: Sendable {
         reader.adoptAbandonedAfter = .seconds(60)
         guard let writer = openWriter(keyspace: keyspace) else { return }
 
+        // Each round trip sends the transaction of the batch read before, watches and reads the head, and reads the
+        // next batch; the batch read is then linked on that head, and its transaction waits for the next round trip.
+        // A transaction counts only on the connection whose WATCH guards it.
+        var transaction: (batch: AuditChainWriter.Transaction, connection: ObjectIdentifier)?
+        var conflicts = 0
         while !stopping.load(ordering: .relaxed) {
-            let entries = reader.next(count: Self.batchSize)
+            var sent = transaction?.batch
+            if let pending = transaction, (try? reader.connection()).map(ObjectIdentifier.init) != pending.connection {
+                sent = nil
+            }
+            transaction = nil
+            var outcome: Result<AuditChainWriter.Outcome, any Error>?
+            var head: Result<AuditHead, any Error> = .failure(AuditWriteError(description: "no reply"))
+            let commands = (sent?.commands ?? []) + writer.watchCommands
+            let entries = reader.next(count: Self.batchSize, after: commands) { replies in
+                guard let replies else { return }
+                let transactionReplies = replies.dropLast(2)
+                if let sent { outcome = Result { try writer.outcome(of: sent, replies: transactionReplies) } }
+                head = Result { try writer.head(from: replies[replies.count - 1]) }
+            }
             guard let connection = try? reader.connection() else {
                 healthy.store(false, ordering: .relaxed)
                 continue
             }
             healthy.store(true, ordering: .relaxed)
+
+            var relink: [LifecycleEvent] = []
+            switch outcome {
+            case .success(.written(let written))?:
+                conflicts = 0
+                logger.debug(
+                    "audited events", ["op": "audit", "count": String(written.count), "seq": String(writer.chainSeq)])
+                writer.archive(written, on: connection)
+            case .success(.conflict(let events))?:
+                conflicts += 1
+                relink = events
+            case .failure(let error)?:
+                logger.warning(
+                    "audit batch failed; its events stay pending and are read again",
+                    ["op": "audit", "error": "\(error)"])
+                reader.reset()
+                continue
+            case nil:
+                // The round trip failed before any reply: whatever was sent is read again from the pending entries.
+                if sent != nil { continue }
+            }
+            if conflicts > Self.conflictLimit {
+                logger.warning(
+                    "the chain head kept moving under this instance; reading its pending events again",
+                    ["op": "audit", "conflicts": String(conflicts)])
+                conflicts = 0
+                reader.reset()
+                continue
+            }
+
             do {
                 // An idle read is the moment to notice entries other instances wrote, and to repair the archive.
                 if entries.isEmpty || writer.archiveIsBehind {
                     try writer.catchUp(on: connection)
                 }
-                if !entries.isEmpty {
-                    try writer.record(entries, on: connection)
+                let events = relink + entries.filter { !$0.fields.isEmpty }.map {
+                    LifecycleEvent(eventId: $0.id, fields: $0.fields)
+                }
+                let acknowledged = relink.map(\.eventId) + entries.map(\.id)
+                if let batch = writer.transaction(for: events, acknowledging: acknowledged, after: try head.get()) {
+                    transaction = (batch, ObjectIdentifier(connection))
                 }
             } catch let error as AuditArchiveError {
                 logger.error("audit archive failed", ["op": "archive", "error": "\(error)", "path": archive.path])
@@ -102,6 +158,16 @@ public final class AuditService: Sendable {
             }
             chainSeq.store(writer.chainSeq, ordering: .relaxed)
             archivedSeq.store(writer.archived.head.seq, ordering: .relaxed)
+            // A small batch under load: let the next one grow a little, since every round trip and every archive
+            // transaction has a cost of its own, and nobody waits for the audit trail.
+            if !entries.isEmpty && entries.count < Self.batchSize / 2 { Thread.sleep(forTimeInterval: Self.linger) }
+        }
+        // The last batch read: written now, without reading on.
+        if let (batch, identity) = transaction, let connection = try? reader.connection(),
+            ObjectIdentifier(connection) == identity, let replies = try? connection.pipeline(batch.commands),
+            case .written(let written)? = try? writer.outcome(of: batch, replies: replies[...])
+        {
+            writer.archive(written, on: connection)
         }
     }
 
