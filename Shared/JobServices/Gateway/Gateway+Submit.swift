@@ -202,15 +202,23 @@ extension Gateway {
                 respond(.json(422, ["mode": "sync", "status": "failed", "error": body]))
             }
         }
-        do {
-            try client.commandBlocking([
+        client.send([
+            [
                 "XADD", keyspace.tasks, "*", "kind", "sync", "operation", command.operation,
                 "input", command.input.encoded, "principal", command.principal ?? "anonymous",
                 "replyTo", replies.stream, "requestId", requestId,
-            ])
-        } catch {
+            ]
+        ]) { [self] result in
+            let failure: RedisError
+            switch result {
+            case .success(let results):
+                guard case .error(let message) = results[0] else { return }
+                failure = .server(message)
+            case .failure(let error):
+                failure = error
+            }
             replies.forget(requestId)
-            respond(redisFailure(error))
+            respond(redisFailure(failure))
         }
     }
 

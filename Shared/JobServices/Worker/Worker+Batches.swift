@@ -111,7 +111,8 @@ extension Worker {
             }
             let launched = LaunchedAttempt(attempt)
             launchedAttempts.append(launched)
-            Task { await self.execute(launched, ended: ended) }
+            // Runs on this thread until the work first suspends: a short operation ends before the reader waits.
+            Task.immediate { await self.execute(launched, ended: ended) }
         }
         metrics.set("cncf_tasks_in_flight", to: Double(running.withLock { $0.count }))
         let deadline = DispatchTime.now() + Self.batchWait.seconds

@@ -204,7 +204,7 @@ extension Worker {
         let began = clock.now
         let work = attempt.work
         let context = attempt.context
-        let operation = Task<JSONValue, any Error> { try await work.body(context) }
+        let operation = Task<JSONValue, any Error>.immediate { try await work.body(context) }
         attempt.control.attach(operation)
         attempt.control.supervise(supervision(of: attempt, deadline: .now + work.timeout))
         let result = await operation.result
