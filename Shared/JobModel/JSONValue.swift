@@ -37,12 +37,14 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     {
         let depth = nestingDepth(of: bytes)
         guard depth <= depthLimit else { throw .tooDeep(limit: depthLimit) }
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch let DecodingError.dataCorrupted(context) {
-            throw .invalid(context.underlyingError.map { "\($0)" } ?? context.debugDescription)
-        } catch {
-            throw .invalid("\(error)")
+        let result = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONReader.Failure) -> JSONValue in try JSONReader.read(buffer) }
+        } ?? Array(bytes).withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONReader.Failure) -> JSONValue in try JSONReader.read(buffer) }
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(let failure): throw .invalid("\(failure.reason) at byte \(failure.offset)")
         }
     }
 

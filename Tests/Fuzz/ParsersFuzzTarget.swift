@@ -7,7 +7,27 @@ import Foundation
 public func fuzzParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
 
-    // Any byte string: parse as JSON, and if it parses, as a command body; encoding must round-trip.
+    // Any byte string: what the JSON reader accepts, Foundation's decoder accepts with the same value (numbers
+    // compared as the doubles they denote: the decoder reads some fractions past 2^53 as truncated ints); what the
+    // decoder accepts, the reader accepts too, unless the text is not plain UTF-8 or the reader found a malformed
+    // string or number the decoder never looked at (it reads lazily, and skips a repeated member's value).
+    let reference = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    let read = bytes.withUnsafeBufferPointer { buffer in
+        Result { () throws(JSONReader.Failure) in try JSONReader.read(buffer) }
+    }
+    switch (read, reference) {
+    case (.success(let value), let reference):
+        guard reference.map(asDoubles) == asDoubles(value) else {
+            fatalError("the JSON reader accepted what JSONDecoder reads otherwise: \(value)")
+        }
+    case (.failure(let failure), .some(let value)):
+        let tokenContent = ["control character", "UTF-8", "surrogate", "escape", "digit", "number", "may not start"]
+        guard decoderReadsAnotherEncoding(bytes) || tokenContent.contains(where: failure.reason.contains) else {
+            fatalError("the JSON reader refused (\(failure.reason)) what JSONDecoder reads as \(value)")
+        }
+    case (.failure, nil):
+        break
+    }
     if let document = try? JSONValue.parse(bytes) {
         let encoded = document.encoded
         guard let again = try? JSONValue.parse(encoded, depthLimit: JSONValue.defaultDepthLimit + 1) else {
@@ -28,4 +48,21 @@ public func fuzzParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = Clock.parseRFC3339(text)
     _ = JobID.derived(fromStreamEntry: text)
     return 0
+}
+
+/// Whether `bytes` are not plain UTF-8 text, which the JSON reader refuses by design while Foundation's decoder may
+/// read them: invalid UTF-8 (which it repairs in places), a byte-order mark, or the zero bytes of UTF-16 and UTF-32.
+private func decoderReadsAnotherEncoding(_ bytes: [UInt8]) -> Bool {
+    String(validating: bytes, as: UTF8.self) == nil || bytes.starts(with: [0xEF, 0xBB, 0xBF])
+        || bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) || bytes.prefix(4).contains(0)
+}
+
+/// `value` with every number as a double, for comparing readers that disagree on which numbers are ints.
+private func asDoubles(_ value: JSONValue) -> JSONValue {
+    switch value {
+    case .int(let number): .double(Double(number))
+    case .array(let elements): .array(elements.map(asDoubles))
+    case .object(let members): .object(members.mapValues(asDoubles))
+    default: value
+    }
 }

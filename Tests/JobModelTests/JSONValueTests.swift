@@ -39,6 +39,42 @@ struct JSONValueTests {
         #expect(JSONValue.double(.nan).encoded == "null")
     }
 
+    @Test("reads numbers as JSONDecoder does: whole numbers that fit are ints, others doubles")
+    func readsNumbers() throws {
+        #expect(try JSONValue.parse("-0") == .int(0))
+        #expect(try JSONValue.parse("1.0") == .int(1))
+        #expect(try JSONValue.parse("1e2") == .int(100))
+        #expect(try JSONValue.parse("100e-2") == .int(1))
+        #expect(try JSONValue.parse("1e-2") == .double(0.01))
+        #expect(try JSONValue.parse("9223372036854775807") == .int(.max))
+        #expect(try JSONValue.parse("1e19") == .double(1e19))
+        for refused in ["01", "1.", ".5", "+1", "1e", "-", "1e400", "0x10", "NaN"] {
+            #expect(throws: JSONValue.ParseError.self, "\(refused)") { try JSONValue.parse(refused) }
+        }
+    }
+
+    @Test("reads escapes and surrogate pairs, and refuses control characters, lone surrogates and bad UTF-8")
+    func readsStrings() throws {
+        let escaped = #""a\"\\\/\b\f\n\r\t\u0041\ud83d\ude00""#
+        #expect(try JSONValue.parse(escaped) == .string("a\"\\/\u{8}\u{c}\n\r\tA😀"))
+        #expect(try JSONValue.parse("\"ünï\"") == .string("ünï"))
+        for refused in ["\"a\u{1}b\"", "\"a\nb\"", #""\ud800""#, #""\udc00x""#, #""\x""#, #""\u12""#, "\"abc"] {
+            #expect(throws: JSONValue.ParseError.self, "\(refused.debugDescription)") { try JSONValue.parse(refused) }
+        }
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse([0x22, 0xFF, 0x22]) }
+    }
+
+    @Test("tolerates one trailing comma and keeps a repeated member's first value, as JSONDecoder does")
+    func readsStructure() throws {
+        #expect(try JSONValue.parse("[1,2,]") == [1, 2])
+        #expect(try JSONValue.parse(#"{"a":1,}"#) == ["a": 1])
+        #expect(try JSONValue.parse(#"{"a":1,"a":2}"#) == ["a": 1])
+        #expect(try JSONValue.parse(" \t\r\n{ } ") == [:])
+        for refused in ["[,]", "[1,,2]", "{,}", #"{"a" 1}"#, "[1 2]", "[1] x", "", "{", #"{"a":}"#] {
+            #expect(throws: JSONValue.ParseError.self, "\(refused)") { try JSONValue.parse(refused) }
+        }
+    }
+
     @Test("writes a whole double beyond 2^53 with digits, so its text survives being parsed and written again")
     func largeWholeDoublesStayStable() throws {
         let large = try JSONValue.parse("888888888888888888.880")
