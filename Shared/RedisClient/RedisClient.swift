@@ -31,14 +31,21 @@ public final class RedisClient: Sendable {
     }
 
     public let configuration: RedisConfiguration
+    /// Called on the client's thread after each reconnect (not the first connect).
+    private let onReconnect: @Sendable () -> Void
     private let state = Mutex(State())
     private let statisticsState = Mutex(Statistics())
     private let wakeUp = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts the client's thread; the first connection is opened when the first command arrives.
-    public init(configuration: RedisConfiguration, name: String = "redis-client") {
+    ///
+    /// - Parameter onReconnect: called on the client's thread after each reconnect, e.g. to log and count it.
+    public init(
+        configuration: RedisConfiguration, name: String = "redis-client", onReconnect: @escaping @Sendable () -> Void = {}
+    ) {
         self.configuration = configuration
+        self.onReconnect = onReconnect
         let thread = Thread { [self] in self.serve() }
         thread.name = name
         thread.start()
@@ -198,6 +205,7 @@ public final class RedisClient: Sendable {
                         statistics.isConnected = true
                         if hasConnectedBefore { statistics.reconnects += 1 }
                     }
+                    if hasConnectedBefore { onReconnect() }
                     hasConnectedBefore = true
                 } catch {
                     retryAt = ContinuousClock.now + backoff

@@ -31,6 +31,9 @@ extension Gateway {
             case let outcome? where outcome == "cancelled" || outcome == "requested":
                 let fields = reply.array?.dropFirst().first?.fieldDictionary ?? [:]
                 guard let job = Job(fields: fields) else { return notFound(id) }
+                if outcome == "cancelled" {
+                    metrics.increment("cncf_jobs_finished_total", ["operation": job.operation, "status": "cancelled"])
+                }
                 let status = outcome == "cancelled" ? 200 : 202
                 logger.info("cancellation", ["op": "cancel", "job": id, "status": job.status.rawValue])
                 return .json(status, ["job": jobJSON(job)])

@@ -36,7 +36,11 @@ public final class Gateway: HTTPHandler {
         self.auditURL = auditURL
         self.metrics = metrics
         self.logger = Logger(service: "gateway", level: configuration.logLevel)
-        self.client = RedisClient(configuration: configuration.redis, name: "gateway-redis")
+        let logger = self.logger
+        self.client = RedisClient(configuration: configuration.redis, name: "gateway-redis") { [metrics] in
+            metrics.increment("cncf_redis_reconnects_total")
+            logger.notice("reconnected to Redis", ["op": "reconnect"])
+        }
         self.keyspace = configuration.keyspace
         self.watcher = JobWatcher()
         self.replies = ReplyStream(
@@ -46,6 +50,10 @@ public final class Gateway: HTTPHandler {
         self.catalog = OperationCatalog(keyspace: configuration.keyspace)
         metrics.describe("cncf_http_requests_total", type: "counter", help: "HTTP requests, by route and status.")
         metrics.describe("cncf_jobs_submitted_total", type: "counter", help: "Jobs accepted, by operation and mode.")
+        metrics.describe(
+            "cncf_jobs_finished_total", type: "counter",
+            help: "Jobs ended here, by operation and status: cancelled before they started.")
+        metrics.describe("cncf_redis_reconnects_total", type: "counter", help: "Reconnections to Redis.")
     }
 
     /// Starts following the event and reply streams; call before serving requests.

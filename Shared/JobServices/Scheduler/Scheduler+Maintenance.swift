@@ -108,18 +108,21 @@ extension Scheduler {
                     unrelated.append(entry.id)
                     continue
                 }
-                let outcome =
-                    try connection.evalScript(
-                        JobScripts.reclaim,
-                        keys: [
-                            target.taskKey, keyspace.job(target.jobId), keyspace.events, stream, keyspace.tasks,
-                            keyspace.deadLetters,
-                        ],
-                        arguments: [
-                            entry.id, group, String(Clock.milliseconds()), target.kind,
-                            String(configuration.retentionSeconds),
-                        ]
-                    ).array?.first?.string ?? "?"
+                let reply = try connection.evalScript(
+                    JobScripts.reclaim,
+                    keys: [
+                        target.taskKey, keyspace.job(target.jobId), keyspace.events, stream, keyspace.tasks,
+                        keyspace.deadLetters,
+                    ],
+                    arguments: [
+                        entry.id, group, String(Clock.milliseconds()), target.kind,
+                        String(configuration.retentionSeconds),
+                    ])
+                let outcome = reply.array?.first?.string ?? "?"
+                if let name = reply.array?.dropFirst().first?.string, outcome == "failed" || outcome == "cancelled" {
+                    metrics.increment("cncf_jobs_finished_total", ["operation": name, "status": outcome])
+                    if outcome == "failed" { metrics.increment("cncf_dead_letters_total", ["operation": name]) }
+                }
                 if outcome != "alive" {
                     metrics.increment("cncf_reclaims_total", ["outcome": outcome])
                     logger.notice(

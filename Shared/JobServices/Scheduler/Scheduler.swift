@@ -42,6 +42,11 @@ public final class Scheduler: Sendable {
         metrics.describe(
             "cncf_reclaims_total", type: "counter", help: "Abandoned deliveries handed out again, by outcome.")
         metrics.describe(
+            "cncf_jobs_finished_total", type: "counter",
+            help: "Tasks ended here, by operation and status: those whose worker died on their last attempt.")
+        metrics.describe(
+            "cncf_dead_letters_total", type: "counter", help: "Tasks that used up their attempts, dead-lettered here.")
+        metrics.describe(
             "cncf_abandoned_groups", type: "gauge",
             help: "Consumer groups silent for longer than GROUP_ABANDON_SECONDS, which no longer hold back trimming.")
     }

@@ -402,14 +402,15 @@ public enum JobScripts {
     ///
     /// KEYS: task record, job, event stream, delivery stream, task stream, dead letters.
     /// ARGV: entry id, group, now, kind, retention seconds.
-    /// Returns `{outcome}`: `requeued`, `retried`, `failed`, `cancelled`, `alive`, `stale` or `missing`.
+    /// Returns `{outcome}`: `requeued`, `retried`, `alive`, `stale` or `missing`; or `{outcome, name}` for a task it
+    /// ends, `failed` or `cancelled`, with the name of the operation or subscriber the task ran.
     public static let reclaim = RedisScript(
         name: "reclaim",
         source: prelude + """
             local entry, group, now = ARGV[1], ARGV[2], ARGV[3]
             local primary = ARGV[4] == 'primary'
             local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'leaseUntil', 'attempt', 'maxAttempts', 'worker',
-              'startedAt', 'cancelRequested', 'id')
+              'startedAt', 'cancelRequested', 'id', 'runs')
             local j = redis.call('HMGET', KEYS[2], 'id', 'operation', 'principal', 'status', 'tasksTotal', 'tasksDone',
               'waiters')
             if not t[1] or not j[1] then
@@ -481,7 +482,7 @@ public enum JobScripts {
             end
             redis.call('EXPIRE', KEYS[2], ARGV[5])
             if tonumber(j[5] or '0') > 0 then redis.call('EXPIRE', KEYS[2] .. ':tasks', ARGV[5]) end
-            return {final}
+            return {final, primary and j[2] or (t[10] or '')}
             """)
 
     /// Moves due work (delayed starts and retries after backoff) onto the task stream.

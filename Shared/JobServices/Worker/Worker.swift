@@ -44,7 +44,11 @@ public final class Worker: Sendable {
         self.metrics = metrics
         self.logger = Logger(
             service: "worker", level: configuration.logLevel, metadata: ["worker": configuration.consumerName])
-        self.client = RedisClient(configuration: configuration.redis, name: "worker-redis")
+        let logger = self.logger
+        self.client = RedisClient(configuration: configuration.redis, name: "worker-redis") { [metrics] in
+            metrics.increment("cncf_redis_reconnects_total")
+            logger.notice("reconnected to Redis", ["op": "reconnect"])
+        }
         self.slots = ExecutionSlots(count: configuration.workerConcurrency)
         metrics.describe(
             "cncf_jobs_finished_total", type: "counter", help: "Attempts finished, by operation and status.")
