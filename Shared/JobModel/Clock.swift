@@ -11,6 +11,13 @@ public enum Clock {
         return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
     }
 
+    /// Microseconds since the Unix epoch.
+    public static func microseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+    }
+
     /// `2026-12-03T19:00:00.123Z` for a time in milliseconds since the epoch.
     public static func rfc3339(milliseconds: UInt64) -> String {
         var seconds = time_t(milliseconds / 1000)

@@ -24,6 +24,8 @@ public struct Job: Sendable, Equatable {
     public var attempt: Int
     public var cancellationReason: String?
     public var callTree: JSONValue?
+    /// When the last attempt's commit was applied, by the Redis server's clock, in microseconds since the epoch.
+    public var committedAtMicros: UInt64?
     /// The worker that ran the last attempt.
     public var worker: String?
     /// `http` for the gateway, `stream` for entries written straight onto the command stream.
@@ -91,6 +93,7 @@ public struct Job: Sendable, Equatable {
         attempt = fields["attempt"].flatMap(Int.init) ?? 0
         cancellationReason = Self.text(fields["cancellationReason"])
         callTree = Self.json(fields["callTree"])
+        committedAtMicros = fields["committedAt"].flatMap(UInt64.init)
         worker = Self.text(fields["worker"])
         maxAttempts = fields["maxAttempts"].flatMap(Int.init) ?? 1
         attempts = Self.attemptList(fields["attempts"])

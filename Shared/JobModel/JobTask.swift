@@ -22,6 +22,8 @@ public struct JobTask: Sendable, Equatable {
     public var eventType: String?
     public var attempts: [JSONValue]
     public var callTree: JSONValue?
+    /// When the last attempt's commit was applied, by the Redis server's clock, in microseconds since the epoch.
+    public var committedAtMicros: UInt64?
     public var worker: String?
 
     /// The id of a job's primary task.
@@ -44,6 +46,7 @@ public struct JobTask: Sendable, Equatable {
         eventType = nil
         attempts = job.attempts
         callTree = job.callTree
+        committedAtMicros = job.committedAtMicros
         worker = job.worker
     }
 
@@ -72,6 +75,7 @@ public struct JobTask: Sendable, Equatable {
         attempts = Job.attemptList(fields["attempts"])
         callTree = fields["callTree"].flatMap { $0.isEmpty ? nil : try? JSONValue.parse($0, depthLimit: 256) }
         worker = fields["worker"].flatMap { $0.isEmpty ? nil : $0 }
+        committedAtMicros = fields["committedAt"].flatMap(UInt64.init)
     }
 
     public var json: JSONValue {

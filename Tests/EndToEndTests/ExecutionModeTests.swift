@@ -286,7 +286,13 @@ extension EndToEnd {
                 #expect(tree.text("task") == "\(id)/primary")
                 #expect(tree.text("kind") == "primary")
                 #expect(tree.text("status") == "succeeded")
-                #expect(tree.childSpanNames == ["validate", "stage order", "publish order.placed"], "\(tree)")
+                #expect(tree.childSpanNames == ["validate", "stage order", "publish order.placed", "commit"], "\(tree)")
+                let commit = try #require(tree.childSpan("commit"))
+                let work = tree.childSpan("publish order.placed")
+                #expect(
+                    (commit["startOffsetMicros"]?.intValue ?? 0)
+                        >= (work?["startOffsetMicros"]?.intValue ?? 0) + (work?["durationMicros"]?.intValue ?? 0),
+                    "the commit follows the work: \(tree)")
                 let publish = try #require(tree.childSpan("publish order.placed"))
                 #expect(publish.childSpanNames == ["subscriber stock.reserve"], "\(publish)")
                 let reserve = try #require(publish.childSpan("subscriber stock.reserve"))
@@ -299,6 +305,7 @@ extension EndToEnd {
                     #expect(child.text("status") == "succeeded", "\(child)")
                     #expect(child.text("task")?.hasPrefix("\(id).") == true, "\(child)")
                     #expect(isTimestamp(child["startedAt"]), "\(child)")
+                    #expect(child.childSpanNames.last == "commit", "every task ends with its commit: \(child)")
                 }
             }
         }

@@ -102,7 +102,7 @@ extension Gateway {
             guard let job = try fetch(id) else { return notFound(id) }
             let all = [JobTask(primaryOf: job)] + (try subscriberTasks(of: job))
             func node(_ task: JobTask) -> JSONValue {
-                var tree = task.callTree ?? Self.spanFromTimes(of: task)
+                var tree = Self.withCommitSpan(task.callTree ?? Self.spanFromTimes(of: task), of: task)
                 let children = all.filter { $0.parentTaskId == task.id }.map(node)
                 if case .object(var members) = tree {
                     members["task"] = .string(task.id)
@@ -129,11 +129,29 @@ extension Gateway {
         ]
         if let started = task.startedAt {
             span["startedAt"] = .string(Clock.rfc3339(milliseconds: started))
+            span["startedAtMicros"] = .int(Int(started) * 1000)
             if let completed = task.completedAt, completed >= started {
                 span["durationMicros"] = .int(Int(completed - started) * 1000)
             }
         }
         return .object(span)
+    }
+
+    /// The task's tree with a last child span, `commit`: from the end of the work to when Redis applied the
+    /// commit (by the Redis clock, so across machines it carries their clock difference). The task's span is
+    /// lengthened to cover it.
+    static func withCommitSpan(_ tree: JSONValue, of task: JobTask) -> JSONValue {
+        guard case .object(var root) = tree, let committed = task.committedAtMicros,
+            let started = root["startedAtMicros"]?.intValue, let duration = root["durationMicros"]?.intValue
+        else { return tree }
+        let commitMicros = max(0, Int(committed) - started - duration)
+        let commit: JSONValue = [
+            "name": "commit", "startOffsetMicros": .int(duration), "durationMicros": .int(commitMicros),
+            "outcome": "ok",
+        ]
+        root["children"] = .array((root["children"]?.arrayValue ?? []) + [commit])
+        root["durationMicros"] = .int(duration + commitMicros)
+        return .object(root)
     }
 
     func list(_ request: HTTPRequest, caller: Identity) -> HTTPResponse {

@@ -2754,7 +2754,7 @@ enum OpenAPIDocument {
               },
               "Span": {
                 "type": "object",
-                "description": "One timed step of a task. Offsets are relative to the start of the task's root span. In `GET /v1/jobs/{id}/calltree` the root span of each task also carries `task`, `kind`, `status` and the spans of the tasks its events started (`tasks`).",
+                "description": "One timed step of a task. Offsets are relative to the start of the task's root span. In `GET /v1/jobs/{id}/calltree` the root span of each task also carries `task`, `kind`, `status` and the spans of the tasks its events started (`tasks`), and its last child is `commit`: from the end of the work to when Redis applied the commit.",
                 "required": [
                   "name",
                   "startOffsetMicros",
@@ -2769,6 +2769,10 @@ enum OpenAPIDocument {
                     "type": "string",
                     "format": "date-time",
                     "description": "Wall-clock start; on root spans only, absent for a task that has not started."
+                  },
+                  "startedAtMicros": {
+                    "type": "integer",
+                    "description": "The same start in microseconds since the epoch; on root spans only."
                   },
                   "startOffsetMicros": {
                     "type": "integer",

@@ -369,6 +369,9 @@ public enum JobScripts {
               removed[#removed + 1] = 'cancelRequested'
             end
             if ARGV[12] ~= '' then set('callTree', ARGV[12]) end
+            -- When the commit happened, by the Redis clock, in microseconds: the end of the call tree's commit span.
+            local clock = redis.call('TIME')
+            set('committedAt', clock[1] .. string.format('%06d', clock[2]))
             redis.call('HSET', KEYS[1], unpack(fields))
             -- A first attempt that ran before its start was recorded left no lease or earlier outcome to remove.
             if not fresh then redis.call('HDEL', KEYS[1], unpack(removed)) end

@@ -309,8 +309,8 @@ final class CallTreeRecorder: Sendable {
     }
 
     private let state: Mutex<State>
-    /// Wall-clock start of the root span, in milliseconds since the epoch.
-    let startedAtMilliseconds = Clock.milliseconds()
+    /// Wall-clock start of the root span, in microseconds since the epoch.
+    let startedAtMicroseconds = Clock.microseconds()
 
     init(rootName: String) {
         state = Mutex(State(spans: [Span(name: rootName, parent: nil, startNanoseconds: Self.now())], open: [0]))
@@ -366,7 +366,10 @@ final class CallTreeRecorder: Sendable {
                 "outcome": .string(span.outcome ?? "unfinished"),
             ]
             if !children.isEmpty { members["children"] = .array(children) }
-            if index == 0 { members["startedAt"] = .string(Clock.rfc3339(milliseconds: startedAtMilliseconds)) }
+            if index == 0 {
+                members["startedAt"] = .string(Clock.rfc3339(milliseconds: startedAtMicroseconds / 1000))
+                members["startedAtMicros"] = .int(Int(startedAtMicroseconds))
+            }
             return .object(members)
         }
         return node(0)
