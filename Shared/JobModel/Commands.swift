@@ -14,6 +14,11 @@ public struct CommandSubmission: Sendable, Equatable {
     public var idempotencyKey: String?
     /// How long a synchronous caller waits (sync, jobSync, jobSyncWithAsyncCont), in milliseconds.
     public var timeoutMilliseconds: Int?
+    /// A stream producer's reply stream: where the answer of a `sync` command, or the job of a waiting mode once it
+    /// ends, is appended. Only on the command stream; the HTTP API answers in the response.
+    public var replyTo: String?
+    /// Names a `sync` command's answer on `replyTo`; the entry id when not given.
+    public var requestId: String?
 
     public init(
         operation: String, input: JSONValue = .object([:]), mode: ExecutionMode = .jobAsync,
@@ -57,8 +62,8 @@ public enum CommandValidation {
     public static let maxSyncTimeoutMilliseconds = 60_000
     /// The execution modes this deployment runs.
     public static let supportedModes: Set<ExecutionMode> = Set(ExecutionMode.allCases)
-    /// The modes a stream producer may ask for: nobody waits on the stream for a synchronous answer.
-    public static let streamModes: Set<ExecutionMode> = [.jobAsync]
+    public static let maxReplyToLength = 200
+    public static let maxRequestIdLength = 128
 
     /// Checks an operation name: two or more dot-separated parts of letters, digits, `_` and `-`, each starting
     /// with a letter, e.g. `demo.echo`.
@@ -106,16 +111,36 @@ public enum CommandValidation {
             }
         }
         let mode = try mode(fields["mode"])
-        guard streamModes.contains(mode) else {
-            throw CommandRejection(
-                code: "unsupported_mode", reason: "mode '\(mode.rawValue)' needs a waiting caller; use the HTTP API")
-        }
-        return CommandSubmission(
+        var command = CommandSubmission(
             operation: operation, input: input, mode: mode, jobId: try jobId(fields["jobId"]),
             principal: try principal(fields["principal"]),
             maxAttempts: try maxAttempts(fields["maxAttempts"].map { Int($0) ?? -1 }),
             runAt: try runAt(fields["runAt"], now: now),
             idempotencyKey: try idempotencyKey(fields["idempotencyKey"]))
+        command.replyTo = try printable(fields["replyTo"], "replyTo", maxLength: maxReplyToLength)
+        command.requestId = try printable(fields["requestId"], "requestId", maxLength: maxRequestIdLength)
+        if mode == .sync {
+            guard command.replyTo != nil else {
+                throw CommandRejection(
+                    code: "missing_reply_to",
+                    reason: "a sync command on the stream needs a 'replyTo' stream for its answer; no job is kept")
+            }
+            command.runAt = nil
+        } else if command.replyTo != nil && mode == .jobAsync {
+            throw CommandRejection(
+                code: "invalid_request", reason: "'replyTo' is for sync, jobSync and jobSyncWithAsyncCont commands")
+        }
+        return command
+    }
+
+    /// A field of 1 to `maxLength` printable ASCII characters, or `nil` when absent.
+    private static func printable(_ text: String?, _ name: String, maxLength: Int) throws(CommandRejection) -> String? {
+        guard let text else { return nil }
+        guard (1...maxLength).contains(text.utf8.count), text.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw CommandRejection(
+                code: "invalid_request", reason: "'\(name)' must be 1 to \(maxLength) printable ASCII characters")
+        }
+        return text
     }
 
     /// Reads a command from the JSON body of `POST /v1/commands`.

@@ -59,6 +59,53 @@ extension EndToEnd {
             }
         }
 
+        @Test("a sync entry with a replyTo stream gets its answer there and leaves no job")
+        func syncEntryAnswersOnItsReplyStream() async throws {
+            try await withStack { stack in
+                let replyTo = stack.keyspace.replies("producer-\(UUID().uuidString.prefix(8))")
+                let entry = try stack.addCommandEntry([
+                    "operation", "demo.echo", "input", #"{"via":"stream"}"#, "mode", "sync", "replyTo", replyTo,
+                    "requestId", "req-1",
+                ])
+
+                let answer = try await eventually("the answer on the reply stream") {
+                    try stack.streamEntries(replyTo).first
+                }
+
+                #expect(answer.fields["requestId"] == "req-1")
+                #expect(answer.fields["outcome"] == "succeeded")
+                #expect(try JSONValue.parse(answer.fields["body"] ?? "") == ["via": "stream"])
+                let derived = try #require(JobID.derived(fromStreamEntry: entry))
+                #expect(try await stack.gateway.get("/v1/jobs/\(derived)").status == 404, "sync keeps no job")
+                let executed = try stack.streamEntries(stack.keyspace.events)
+                    .filter { $0.fields["type"] == "sync.executed" }
+                #expect(executed.count == 1, "the call is in the event stream, and so in the audit trail")
+            }
+        }
+
+        @Test("a jobSync entry with a replyTo stream keeps its job and gets the finished job there")
+        func jobSyncEntryGetsItsJobOnItsReplyStream() async throws {
+            try await withStack { stack in
+                let replyTo = stack.keyspace.replies("producer-\(UUID().uuidString.prefix(8))")
+                let entry = try stack.addCommandEntry([
+                    "operation", "demo.echo", "input", "[7]", "mode", "jobSync", "replyTo", replyTo,
+                ])
+                let id = try #require(JobID.derived(fromStreamEntry: entry))
+
+                let notice = try await eventually("the job on the reply stream") {
+                    try stack.streamEntries(replyTo).first
+                }
+
+                #expect(notice.fields["notice"] == "job")
+                #expect(notice.fields["id"] == id)
+                #expect(notice.fields["status"] == "succeeded")
+                #expect(notice.fields["result"] == "[7]")
+                let job = try await stack.pollJob(id)
+                #expect(job.text("mode") == "jobSync")
+                #expect(job.text("source") == "stream")
+            }
+        }
+
         @Test("an entry repeating a finished job's id and content runs nothing again")
         func repeatedEntryIsIdempotent() async throws {
             try await withStack { stack in
@@ -83,7 +130,7 @@ extension EndToEnd {
                 let badJSON = try stack.addCommandEntry(["operation", "demo.echo", "input", "{not json"])
                 let noOperation = try stack.addCommandEntry(["input", "{}", "principal", "someone"])
                 let badJobId = try stack.addCommandEntry(["operation", "demo.echo", "jobId", "bad id!"])
-                let syncMode = try stack.addCommandEntry(["operation", "demo.echo", "mode", "jobSync"])
+                let syncMode = try stack.addCommandEntry(["operation", "demo.echo", "mode", "sync"])
                 let valid = try stack.addCommandEntry(["operation", "demo.echo", "input", #"{"after":"rejections"}"#])
 
                 let job = try await stack.pollJob(try #require(JobID.derived(fromStreamEntry: valid)))
@@ -103,7 +150,7 @@ extension EndToEnd {
                 #expect(byEntry[noOperation]?["code"] == "missing_operation")
                 #expect(byEntry[noOperation]?["original.principal"] == "someone")
                 #expect(byEntry[badJobId]?["code"] == "invalid_job_id")
-                #expect(byEntry[syncMode]?["code"] == "unsupported_mode")
+                #expect(byEntry[syncMode]?["code"] == "missing_reply_to")
                 for fields in byEntry.values {
                     let reason = fields["reason"] ?? ""
                     #expect(!reason.isEmpty, "\(fields)")

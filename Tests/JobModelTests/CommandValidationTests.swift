@@ -96,12 +96,21 @@ struct CommandValidationTests {
         #expect(Self.streamRejection(["operation": "demo.echo", "input": large]) == "input_too_large")
     }
 
-    @Test("stream entries may only ask for jobAsync: other modes need a waiting caller, unknown modes are invalid")
+    @Test("stream entries take every mode; sync needs a replyTo stream, which jobAsync does not take")
     func streamModes() {
-        #expect(Self.streamRejection(["operation": "demo.echo", "mode": "jobAsync"]) == nil)
-        for mode in ["sync", "jobSync", "jobSyncWithAsyncCont"] {
-            #expect(Self.streamRejection(["operation": "demo.echo", "mode": mode]) == "unsupported_mode", "\(mode)")
+        for mode in ["jobAsync", "jobSync", "jobSyncWithAsyncCont"] {
+            #expect(Self.streamRejection(["operation": "demo.echo", "mode": mode]) == nil, "\(mode)")
         }
+        #expect(Self.streamRejection(["operation": "demo.echo", "mode": "sync"]) == "missing_reply_to")
+        #expect(Self.streamRejection(["operation": "demo.echo", "mode": "sync", "replyTo": "cncf:replies:me"]) == nil)
+        #expect(
+            Self.streamRejection(["operation": "demo.echo", "mode": "jobSync", "replyTo": "cncf:replies:me"]) == nil)
+        #expect(
+            Self.streamRejection(["operation": "demo.echo", "mode": "jobAsync", "replyTo": "cncf:replies:me"])
+                == "invalid_request")
+        #expect(
+            Self.streamRejection(["operation": "demo.echo", "mode": "sync", "replyTo": "has space"])
+                == "invalid_request")
         for mode in ["", "async", "JOBASYNC"] {
             #expect(Self.streamRejection(["operation": "demo.echo", "mode": mode]) == "invalid_mode", "\(mode)")
         }

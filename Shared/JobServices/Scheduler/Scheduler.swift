@@ -137,6 +137,19 @@ public final class Scheduler: Sendable {
             case .failure(let rejection):
                 try reject(entry, rejection, on: connection)
             case .success(let (command, maxAttempts)):
+                if let replyTo = command.replyTo, !replyTo.hasPrefix(keyspace.replies("")) {
+                    try reject(
+                        entry,
+                        CommandRejection(
+                            code: "invalid_reply_to",
+                            reason: "replyTo must name a stream under \(keyspace.replies(""))"),
+                        on: connection)
+                    continue
+                }
+                if command.mode == .sync {
+                    calls.append(forwardSync(entry, command))
+                    continue
+                }
                 let jobId = command.jobId ?? JobID.derived(fromStreamEntry: entry.id) ?? JobID.make()
                 // A job the gateway made exists already; any job made here came from a stream producer, whose
                 // principal is a claim nobody checked (a `source` field on the entry proves nothing).
@@ -155,7 +168,7 @@ public final class Scheduler: Sendable {
                         principal, command.mode.rawValue, command.input.encoded, "stream",
                         entry.fields["input"] == nil ? "0" : "1", String(command.maxAttempts ?? maxAttempts),
                         command.runAt.map(String.init) ?? "", command.idempotencyKey ?? "",
-                        String(configuration.retentionSeconds),
+                        String(configuration.retentionSeconds), command.replyTo ?? "",
                     ]
                 ) { [self] reply in
                     scheduled(entry, jobId: jobId, reply: reply, conflicts: conflicts)
@@ -164,6 +177,22 @@ public final class Scheduler: Sendable {
             }
         }
         return calls
+    }
+
+    /// The call that hands a `sync` command to the workers; its answer goes to the producer's reply stream.
+    private func forwardSync(_ entry: StreamEntry, _ command: CommandSubmission) -> ScriptCall {
+        let keyspace = configuration.keyspace
+        return ScriptCall(
+            script: JobScripts.forwardSync, keys: [keyspace.commands, keyspace.tasks],
+            arguments: [
+                Keyspace.schedulerGroup, entry.id, command.operation, command.input.encoded,
+                command.principal ?? "unauthenticated", command.replyTo ?? "", command.requestId ?? entry.id,
+            ]
+        ) { [logger] reply in
+            if case .error(let message) = reply {
+                logger.error("forwarding a sync command failed", ["op": "schedule", "error": message])
+            }
+        }
     }
 
     /// Counts and logs what a schedule call did; a conflict is left for `rejectConflicts`.

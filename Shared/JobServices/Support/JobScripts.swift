@@ -111,7 +111,8 @@ public enum JobScripts {
     ///
     /// KEYS: job, job index, task stream, event stream, command stream, due index, idempotency key.
     /// ARGV: entry id, group, now, id, operation, principal, mode, input, source, compare input ('1'/'0'),
-    /// max attempts, run at, idempotency key, idempotency seconds.
+    /// max attempts, run at, idempotency key, idempotency seconds, the producer's reply stream for the job's end
+    /// ('' for none).
     /// Returns `{outcome, detail}`: `scheduled`, `skipped` (already past accepted), `duplicate` (idempotency
     /// key of another job, whose id is the detail) or `conflict`.
     public static let schedule = RedisScript(
@@ -133,6 +134,7 @@ public enum JobScripts {
               create_job(KEYS[1], KEYS[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[3], ARGV[9], ARGV[11],
                 ARGV[12], ARGV[13])
               if ARGV[13] ~= '' then redis.call('SET', KEYS[7], ARGV[4], 'EX', ARGV[14]) end
+              if ARGV[15] and ARGV[15] ~= '' then redis.call('HSET', KEYS[1], 'waiters', ARGV[15]) end
               emit(KEYS[4], 'job.accepted', ARGV[4], '', ARGV[5], ARGV[6], 'accepted', ARGV[3],
                 '{"source":"' .. ARGV[9] .. '"}')
               status = 'accepted'
@@ -149,6 +151,22 @@ public enum JobScripts {
             schedule_job(KEYS[1], KEYS[3], KEYS[6], KEYS[4], ARGV[4], ARGV[5], principal, ARGV[3], run_at, input)
             redis.call('XACK', KEYS[5], ARGV[2], ARGV[1])
             return {'scheduled', ''}
+            """)
+
+    /// Hands a `sync` command from the command stream to the workers, once: the task entry is added only by the
+    /// call that acknowledges the command entry, so a repeated call adds nothing.
+    ///
+    /// KEYS: command stream, task stream. ARGV: group, entry id, operation, input, principal, reply stream,
+    /// request id. Returns 1 when the request was handed on, 0 when an earlier call had done it.
+    public static let forwardSync = RedisScript(
+        name: "forwardSync",
+        source: """
+            if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+              redis.call('XADD', KEYS[2], '*', 'kind', 'sync', 'operation', ARGV[3], 'input', ARGV[4],
+                'principal', ARGV[5], 'replyTo', ARGV[6], 'requestId', ARGV[7])
+              return 1
+            end
+            return 0
             """)
 
     /// Starts an attempt of a task: scheduled → running, under a lease naming the delivery and attempt.
