@@ -36,6 +36,9 @@ public struct Keyspace: Sendable, Equatable {
     /// Work waiting for its time: retries with backoff and delayed starts; score = due time in milliseconds.
     public var due: String { "\(namespace):due" }
 
+    /// Retries of one async subscriber's tasks: read, like its first deliveries, only by the workers hosting it.
+    public func subscriberTasks(_ subscriber: String) -> String { "\(namespace):tasks:sub:\(subscriber)" }
+
     /// Tasks whose attempts ran out.
     public var deadLetters: String { "\(namespace):tasks:dead" }
 

@@ -194,6 +194,13 @@ extension EndToEnd {
                 let index = try #require(continuations["search.index"])
                 #expect(index["attempt"] == 1)
                 #expect(index.attemptOutcomes == ["succeeded"])
+
+                // The retries went on the subscriber's own task stream, not on the one of the primary work.
+                let retries = try stack.streamEntries(stack.keyspace.subscriberTasks("order.confirmation"))
+                #expect(retries.map { $0.fields["taskId"] } == [confirmation.text("id"), confirmation.text("id")])
+                let shared = try stack.streamEntries(stack.keyspace.tasks)
+                    .filter { $0.fields["jobId"] == id && $0.fields["kind"] == "subscriber" }
+                #expect(shared.isEmpty, "\(shared)")
             }
         }
 

@@ -67,12 +67,9 @@ extension Scheduler {
         let lease = configuration.leaseMilliseconds
         maintain("reclaim", every: { .milliseconds(max(250, lease / 4)) }) { connection throws(RedisError) in
             var sources = [(stream: keyspace.tasks, group: Keyspace.workerGroup, subscriber: String?.none)]
-            let subscriptions = try connection.command(["HGETALL", keyspace.subscriptions]).fieldDictionary
-            for names in subscriptions.values {
-                for pair in names.split(separator: ",") {
-                    guard let name = pair.split(separator: "=").first else { continue }
-                    sources.append((keyspace.events, Keyspace.subscriberGroup(String(name)), String(name)))
-                }
+            for name in try asyncSubscribers(on: connection) {
+                sources.append((keyspace.events, Keyspace.subscriberGroup(name), name))
+                sources.append((keyspace.subscriberTasks(name), Keyspace.subscriberGroup(name), nil))
             }
             for source in sources {
                 try reclaim(
@@ -134,6 +131,14 @@ extension Scheduler {
         } while cursor != "0-0"
     }
 
+    /// The names of the async subscribers workers registered.
+    func asyncSubscribers(on connection: RedisConnection) throws(RedisError) -> [String] {
+        let subscriptions = try connection.command(["HGETALL", configuration.keyspace.subscriptions]).fieldDictionary
+        return subscriptions.values.flatMap { names in
+            names.split(separator: ",").compactMap { pair in pair.split(separator: "=").first.map(String.init) }
+        }.sorted()
+    }
+
     /// The task record a pending entry concerns, or `nil` when it concerns no task (then it is acknowledged).
     private func reclaimTarget(
         _ entry: StreamEntry, subscriber: String?
@@ -162,7 +167,8 @@ extension Scheduler {
     func measureQueues() {
         let keyspace = configuration.keyspace
         maintain("queue-metrics", every: { .seconds(5) }) { connection throws(RedisError) in
-            for stream in [keyspace.commands, keyspace.tasks, keyspace.events] {
+            let retries = try asyncSubscribers(on: connection).map(keyspace.subscriberTasks)
+            for stream in [keyspace.commands, keyspace.tasks, keyspace.events] + retries {
                 let reply = try connection.pipeline([["XINFO", "GROUPS", stream], ["XLEN", stream]])
                 metrics.set("cncf_stream_length", ["stream": stream], to: Double(reply[1].int ?? 0))
                 guard case .array(let groups) = reply[0] else { continue }
@@ -185,7 +191,8 @@ extension Scheduler {
     func keepHouse() {
         let keyspace = configuration.keyspace
         maintain("housekeeping", every: { .seconds(30) }) { connection throws(RedisError) in
-            for stream in [keyspace.commands, keyspace.tasks, keyspace.events] {
+            let retries = try asyncSubscribers(on: connection).map(keyspace.subscriberTasks)
+            for stream in [keyspace.commands, keyspace.tasks, keyspace.events] + retries {
                 if let oldest = try oldestNeededEntry(of: stream, on: connection) {
                     _ = try connection.command(["XTRIM", stream, "MINID", "~", oldest])
                 }

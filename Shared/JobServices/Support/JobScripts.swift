@@ -31,6 +31,13 @@ public enum JobScripts {
                   end
                   if settled then redis.call('HDEL', job, 'waiters') end
                 end
+                -- Puts a subscriber task back on its subscriber's own task stream, which only the workers hosting
+                -- that subscriber read: a retry is taken by the same readers as the first delivery.
+                local function requeue_subscriber(task_key, job_id, task_id, runs)
+                  local namespace = string.sub(task_key, 1, #task_key - #task_id - #':task:')
+                  redis.call('XADD', namespace .. ':tasks:sub:' .. runs, '*', 'jobId', job_id, 'kind', 'subscriber',
+                    'taskId', task_id)
+                end
                 local function append_attempt(key, record)
                   local current = redis.call('HGET', key, 'attempts')
                   if current and current ~= '' then record = current .. ',' .. record end
@@ -240,7 +247,7 @@ public enum JobScripts {
             local primary = ARGV[17] == 'primary'
             local fresh = ARGV[19] ~= ''
             local t = redis.call('HMGET', KEYS[1], 'status', 'lease', 'maxAttempts', 'cancelRequested', 'startedAt',
-              'id', 'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone', 'waiters', 'attempt')
+              'id', 'operation', 'principal', 'attempts', 'tasksTotal', 'tasksDone', 'waiters', 'attempt', 'runs')
             if not t[1] then
               redis.call('XACK', KEYS[4], group, entry)
               return {'missing'}
@@ -289,7 +296,7 @@ public enum JobScripts {
               if primary then
                 redis.call('XADD', KEYS[5], '*', 'jobId', job_id, 'kind', 'primary')
               else
-                redis.call('XADD', KEYS[5], '*', 'jobId', job_id, 'kind', 'subscriber', 'taskId', t[6])
+                requeue_subscriber(KEYS[1], job_id, t[6], t[14])
               end
               emit(KEYS[3], prefix .. 'retry_scheduled', job_id, task_id, operation, principal, 'scheduled', now,
                 cjson.encode({attempt = tonumber(attempt), delayMs = 0, error = error_info, handedBack = true}))
@@ -307,7 +314,7 @@ public enum JobScripts {
                 if primary then
                   redis.call('XADD', KEYS[5], '*', 'jobId', job_id, 'kind', 'primary')
                 else
-                  redis.call('XADD', KEYS[5], '*', 'jobId', job_id, 'kind', 'subscriber', 'taskId', t[6])
+                  requeue_subscriber(KEYS[1], job_id, t[6], t[14])
                 end
               else
                 redis.call('HSET', KEYS[1], 'runAt', tonumber(now) + delay)
@@ -444,7 +451,7 @@ public enum JobScripts {
               if primary then
                 redis.call('XADD', KEYS[5], '*', 'jobId', j[1], 'kind', 'primary')
               else
-                redis.call('XADD', KEYS[5], '*', 'jobId', j[1], 'kind', 'subscriber', 'taskId', t[9])
+                requeue_subscriber(KEYS[1], j[1], t[9], t[10])
               end
             end
             if t[1] == 'scheduled' then
@@ -525,9 +532,10 @@ public enum JobScripts {
                 end
               elseif kind == 'task' then
                 local key = ARGV[3] .. ':task:' .. task
-                if redis.call('HGET', key, 'status') == 'scheduled' then
+                local t = redis.call('HMGET', key, 'status', 'runs')
+                if t[1] == 'scheduled' then
                   redis.call('HDEL', key, 'runAt')
-                  redis.call('XADD', KEYS[2], '*', 'jobId', job, 'kind', 'subscriber', 'taskId', task)
+                  requeue_subscriber(key, job, task, t[2])
                 end
               end
             end
@@ -573,7 +581,7 @@ public enum JobScripts {
         name: "retry",
         source: prelude + """
             local primary = ARGV[3] == 'primary'
-            local t = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'attemptBudget', 'maxAttempts', 'id')
+            local t = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'attemptBudget', 'maxAttempts', 'id', 'runs')
             local j = redis.call('HMGET', KEYS[2], 'id', 'operation', 'principal')
             if not t[1] or not j[1] then return {'missing'} end
             if not ((t[1] == 'failed' or t[1] == 'cancelled') and can_move(t[1], 'scheduled')) then
@@ -593,7 +601,7 @@ public enum JobScripts {
                 cjson.encode({previousStatus = t[1], by = ARGV[2]}))
             else
               redis.call('HINCRBY', KEYS[2], 'tasksDone', -1)
-              redis.call('XADD', KEYS[4], '*', 'jobId', j[1], 'kind', 'subscriber', 'taskId', t[5])
+              requeue_subscriber(KEYS[1], j[1], t[5], t[6])
               emit(KEYS[3], 'task.retried', j[1], t[5], j[2], j[3], 'scheduled', ARGV[1],
                 cjson.encode({previousStatus = t[1], by = ARGV[2]}))
             end

@@ -77,6 +77,11 @@ public final class Worker: Sendable {
             startReader(
                 name: "worker-\(subscriber.name)", stream: configuration.keyspace.events,
                 group: Keyspace.subscriberGroup(subscriber.name), subscriber: subscriber)
+            // Its retries come on a stream of its own, so that only workers hosting it take them.
+            startReader(
+                name: "worker-\(subscriber.name)-retries",
+                stream: configuration.keyspace.subscriberTasks(subscriber.name),
+                group: Keyspace.subscriberGroup(subscriber.name))
         }
         startCancellationListener()
         startHeartbeat()
