@@ -331,9 +331,19 @@ func retainedMemoryPerJob(_ redis: RedisConnection, namespace: String) throws ->
     let indexBytes = try redis.command(["MEMORY", "USAGE", "\(namespace):jobs", "SAMPLES", "0"]).int ?? 0
     let indexCount = max(1, try redis.command(["ZCARD", "\(namespace):jobs"]).int ?? 1)
     let perHash = Double(total) / Double(max(ids.count, 1))
+    // The streams are trimmed, so they are not part of a retained job; their size per entry says what a backlog
+    // (events, tasks) or the audit stream's cap (AUDIT_STREAM_MAXLEN) costs.
+    func bytesPerEntry(_ stream: String) throws -> Int {
+        let length = try redis.command(["XLEN", "\(namespace):\(stream)"]).int ?? 0
+        guard length > 0 else { return 0 }
+        let bytes = try redis.command(["MEMORY", "USAGE", "\(namespace):\(stream)", "SAMPLES", "0"]).int ?? 0
+        return bytes / length
+    }
     return [
         "jobHashBytes": .int(Int(perHash)), "indexBytesPerJob": .int(indexBytes / indexCount),
         "retainedBytesPerJob": .int(Int(perHash) + indexBytes / indexCount),
+        "auditEntryBytes": .int(try bytesPerEntry("audit")), "eventEntryBytes": .int(try bytesPerEntry("events")),
+        "taskEntryBytes": .int(try bytesPerEntry("tasks")),
     ]
 }
 

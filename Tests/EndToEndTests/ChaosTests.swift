@@ -14,7 +14,7 @@ import Glibc
 /// the counter must equal the number of succeeded jobs (no effect applied twice, none applied without its job
 /// succeeding). A job that did not succeed must have failed because crashes used up its attempts.
 /// `CNCF_CHAOS_JOBS` sets the number of jobs (default 20,000); `ops/chaos` runs this test alone.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(20)))
 struct ChaosTests {
     static let jobCount = Int(ProcessInfo.processInfo.environment["CNCF_CHAOS_JOBS"] ?? "") ?? 20_000
 

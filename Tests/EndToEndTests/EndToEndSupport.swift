@@ -4,8 +4,9 @@ import RedisClient
 import TestSupport
 import Testing
 
-/// Every end-to-end suite is nested here, so that only one stack of service processes runs at a time.
-@Suite("End to end", .serialized)
+/// Every end-to-end suite is nested here, so that only one stack of service processes runs at a time. A test that
+/// runs past the time limit fails and is cancelled instead of holding up the whole run.
+@Suite("End to end", .serialized, .timeLimit(.minutes(3)))
 struct EndToEnd {}
 
 /// Starts a stack with `workers` workers, runs `body` with it and stops it, also when `body` throws. On failure
