@@ -91,6 +91,8 @@ final class Stack {
     let namespace: String
     let gatewayURL: String
     var children: [Child] = []
+    /// Each service's `/metrics`.
+    var metricsURLs: [String] = []
 
     /// - Parameter components: the workers' `WORKER_COMPONENTS`.
     init(options: Options, redisURL: String, namespace: String, workers: Int, components: String) throws {
@@ -108,13 +110,34 @@ final class Stack {
                     name: name, executable: "\(options.binDirectory)/\(executable)",
                     environment: base.merging(extra) { $1 }, log: log))
         }
+        func metricsPort() -> String {
+            let port = freePort()
+            metricsURLs.append("http://127.0.0.1:\(port)/metrics")
+            return String(port)
+        }
         try start("gateway", "cncf-gateway", ["GATEWAY_PORT": String(port)])
-        try start("scheduler", "cncf-scheduler", [:])
-        try start("audit", "cncf-audit", ["CNCF_AUDIT_DB": "\(options.workDirectory)/\(namespace)-audit.db"])
+        metricsURLs.append(gatewayURL + "/metrics")
+        try start("scheduler", "cncf-scheduler", ["METRICS_PORT": metricsPort()])
+        try start(
+            "audit", "cncf-audit",
+            ["CNCF_AUDIT_DB": "\(options.workDirectory)/\(namespace)-audit.db", "METRICS_PORT": metricsPort()])
         for index in 1...workers {
             try start(
                 "worker\(index)", "cncf-worker",
-                ["WORKER_ID": "bench-worker-\(index)", "WORKER_COMPONENTS": components])
+                [
+                    "WORKER_ID": "bench-worker-\(index)", "WORKER_COMPONENTS": components,
+                    "METRICS_PORT": metricsPort(),
+                ])
+        }
+    }
+
+    /// The commands the services have sent to Redis so far (a script call counts as one), from their metrics.
+    func commandsSent() -> Int {
+        let connection = HTTPConnection()
+        return metricsURLs.reduce(0) { total, url in
+            let text = connection.send("GET", url).body
+            let line = text.split(separator: "\n").first { $0.hasPrefix("cncf_redis_commands_sent_total ") }
+            return total + (line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0)
         }
     }
 
@@ -161,6 +184,8 @@ struct Figures {
     var jobs: Int
     var seconds: Double
     var redisCommandsPerJob: Double
+    /// Commands the services (and, for XADD submissions, the producer) sent per job; a script call counts as one.
+    var sentCommandsPerJob: Double
     var redisCPUMicrosPerJob: Double
     var serviceCPUMicrosPerJob: Double
     /// The same split by service: where the CPU time goes.
@@ -175,6 +200,7 @@ struct Figures {
         [
             "scenario": .string(scenario), "jobs": .int(jobs), "seconds": .double(seconds),
             "jobsPerSecond": .double(jobsPerSecond.rounded()), "redisCommandsPerJob": .double(redisCommandsPerJob),
+            "sentCommandsPerJob": .double(sentCommandsPerJob),
             "redisCpuMicrosPerJob": .double(redisCPUMicrosPerJob.rounded()),
             "serviceCpuMicrosPerJob": .double(serviceCPUMicrosPerJob.rounded()),
             "cpuMicrosPerJobByService": .object(cpuMicrosPerJobByService.mapValues { .double($0.rounded()) }),
@@ -198,11 +224,12 @@ func round2(_ value: Double) -> Double { (value * 100).rounded() / 100 }
 /// Submits `jobs` no-op jobs through `submit`, then waits until the audit trail holds every job's four entries
 /// (accepted, scheduled, running, succeeded) and reports the cost per job.
 func throughput(
-    _ name: String, stack: Stack, redis: RedisConnection, jobs: Int,
+    _ name: String, stack: Stack, redis: RedisConnection, jobs: Int, producerCommandsPerJob: Int,
     submit: () throws -> Int
 ) throws -> Figures {
     let audit = "\(stack.namespace):audit"
     let auditBefore = try redis.command(["XLEN", audit]).int ?? 0
+    let sentBefore = stack.commandsSent()
     let before = try RedisSnapshot(redis)
     let cpuBefore = stack.cpuMicroseconds
     let splitBefore = stack.cpuMicrosecondsByService
@@ -219,6 +246,7 @@ func throughput(
         usleep(2_000)
     }
     let seconds = Date().timeIntervalSince(started)
+    let sentAfter = stack.commandsSent()
     let after = try RedisSnapshot(redis)
     let cpuAfter = stack.cpuMicroseconds
     let splitAfter = stack.cpuMicrosecondsByService
@@ -240,6 +268,8 @@ func throughput(
     return Figures(
         scenario: name, jobs: succeeded, seconds: seconds,
         redisCommandsPerJob: round2(Double(systemCommands) / Double(max(succeeded, 1))),
+        sentCommandsPerJob: round2(
+            Double(sentAfter - sentBefore) / Double(max(succeeded, 1)) + Double(producerCommandsPerJob)),
         redisCPUMicrosPerJob: (after.cpuSeconds - before.cpuSeconds) * 1_000_000 / Double(max(succeeded, 1)),
         serviceCPUMicrosPerJob: (cpuAfter - cpuBefore) / Double(max(succeeded, 1)),
         cpuMicrosPerJobByService: splitAfter.merging(["redis": (after.cpuSeconds - before.cpuSeconds) * 1_000_000]) {
@@ -397,7 +427,7 @@ func main() throws {
             if options.scenarios.contains("xadd") {
                 let viaXADD = try throughput(
                     "jobAsync via XADD, \(workers) worker(s)", stack: stack, redis: redis,
-                    jobs: options.jobs
+                    jobs: options.jobs, producerCommandsPerJob: 1
                 ) {
                     try submitByXADD(redis, namespace: namespace, jobs: options.jobs)
                 }
@@ -407,7 +437,7 @@ func main() throws {
             if options.scenarios.contains("http") {
                 let viaHTTP = try throughput(
                     "jobAsync via HTTP, \(workers) worker(s), \(options.clients) clients", stack: stack,
-                    redis: redis, jobs: options.jobs
+                    redis: redis, jobs: options.jobs, producerCommandsPerJob: 0
                 ) {
                     submitByHTTP(stack, jobs: options.jobs, clients: options.clients)
                 }
@@ -441,7 +471,7 @@ func main() throws {
             try stack.waitUntilReady(redis)
             let figures = try throughput(
                 "jobAsync via XADD, 1 worker(s), hosting 2 async subscribers", stack: stack, redis: redis,
-                jobs: options.jobs
+                jobs: options.jobs, producerCommandsPerJob: 1
             ) {
                 try submitByXADD(redis, namespace: "bench-subscribers", jobs: options.jobs)
             }
@@ -467,7 +497,8 @@ func main() throws {
 extension Figures {
     var summaryLine: String {
         "\(scenario): \(jobs) jobs in \(String(format: "%.2f", seconds)) s = \(Int(jobsPerSecond)) jobs/s; "
-            + "Redis \(redisCommandsPerJob) cmds/job, \(Int(redisCPUMicrosPerJob)) µs CPU/job; "
+            + "Redis \(redisCommandsPerJob) cmds/job executed (\(sentCommandsPerJob) sent), "
+            + "\(Int(redisCPUMicrosPerJob)) µs CPU/job; "
             + "services \(Int(serviceCPUMicrosPerJob)) µs CPU/job; failures \(failures)\n    CPU µs/job by process: "
             + cpuMicrosPerJobByService.sorted { $0.key < $1.key }.map { "\($0.key) \(Int($0.value))" }.joined(
                 separator: ", ")

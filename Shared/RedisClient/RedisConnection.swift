@@ -1,4 +1,5 @@
 import CHiredis
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -10,6 +11,9 @@ import CHiredis
 /// stream reader, a service loop) and never on Swift's cooperative pool. After a connection failure the
 /// connection is broken for good: drop it and open another.
 public final class RedisConnection {
+    /// Commands this process has sent to Redis over all its connections; a script call counts as one.
+    public static let commandsSent = Atomic<Int>(0)
+
     public let configuration: RedisConfiguration
     private let context: UnsafeMutablePointer<redisContext>
     public private(set) var isBroken = false
@@ -77,6 +81,7 @@ public final class RedisConnection {
     /// command.
     public func send(_ commands: [[String]]) throws(RedisError) {
         guard !isBroken else { throw .connection("connection is broken") }
+        Self.commandsSent.add(commands.count, ordering: .relaxed)
         for arguments in commands {
             let status = Self.withArgv(arguments) { count, argv, lengths in
                 redisAppendCommandArgv(context, count, argv, lengths)

@@ -1,3 +1,4 @@
+import RedisClient
 import Synchronization
 
 /// Counters, gauges and histograms rendered as Prometheus text. Label sets are small and fixed by the code
@@ -67,6 +68,10 @@ public final class Metrics: Sendable {
 
     /// Everything in the Prometheus text exposition format.
     public func prometheusText() -> String {
+        describe(
+            "cncf_redis_commands_sent_total", type: "counter",
+            help: "Commands this process sent to Redis; a script call counts as one, the commands it runs do not.")
+        set("cncf_redis_commands_sent_total", to: Double(RedisConnection.commandsSent.load(ordering: .relaxed)))
         let snapshot = state.withLock { $0 }
         var names = Set(snapshot.help.keys)
         names.formUnion(snapshot.counters.keys.map(\.name))
