@@ -352,6 +352,20 @@ func redisCeiling(_ redis: RedisConnection, entries: Int) throws -> Double {
     return rate
 }
 
+/// Waits (up to a minute) until Redis rewrites no append-only file and the throughput scenarios' aftermath
+/// has passed, so that round trips are measured on an otherwise idle system.
+func waitUntilQuiet(_ redis: RedisConnection) throws {
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline {
+        let persistence = try redis.command(["INFO", "persistence"]).string ?? ""
+        if !persistence.contains("aof_rewrite_in_progress:1") && !persistence.contains("aof_rewrite_scheduled:1") {
+            break
+        }
+        usleep(100_000)
+    }
+    sleep(2)
+}
+
 func retainedMemoryPerJob(_ redis: RedisConnection, namespace: String) throws -> JSONValue {
     let ids = try redis.command(["ZRANGE", "\(namespace):jobs", "0", "199"]).array?.compactMap(\.string) ?? []
     var total = 0
@@ -446,6 +460,7 @@ func main() throws {
             }
             if workers == options.workerCounts.last {
                 if options.scenarios.contains("latency") {
+                    try waitUntilQuiet(redis)
                     for mode in ["sync", "jobSync", "jobAsync"] {
                         let figures = latency(stack, mode: mode, calls: options.latencyCalls)
                         print("latency \(mode): \(figures.encoded)")
