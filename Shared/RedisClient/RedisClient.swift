@@ -42,7 +42,9 @@ public final class RedisClient: Sendable {
     ///
     /// - Parameter onReconnect: called on the client's thread after each reconnect, e.g. to log and count it.
     public init(
-        configuration: RedisConfiguration, name: String = "redis-client", onReconnect: @escaping @Sendable () -> Void = {}
+        configuration: RedisConfiguration,
+        name: String = "redis-client",
+        onReconnect: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.onReconnect = onReconnect
