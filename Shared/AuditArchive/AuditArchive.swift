@@ -3,8 +3,9 @@ import Synchronization
 
 /// The audit trail on disk: one SQLite file with the table `audit_entries`, kept append-only by triggers.
 ///
-/// The database runs in WAL mode with `synchronous=FULL`, so an entry is on disk once `append` returns and
-/// readers (the query API, `cncf-audit verify`) never block the writer. One process writes; any number read.
+/// The database runs in WAL mode, so readers (the query API, `cncf-audit verify`) never block the writer, with
+/// `synchronous=NORMAL`: a crash of the machine may lose the last transactions, which the audit stream still holds
+/// and the writer appends again at its next start. One process writes; any number read.
 public final class AuditArchive: @unchecked Sendable {
     // Unchecked: the sqlite3 handle, and every statement prepared on it, is used only inside `lock`, so no two
     // threads ever touch the connection at once (it is opened with SQLITE_OPEN_NOMUTEX).
