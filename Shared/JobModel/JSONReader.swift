@@ -4,8 +4,10 @@
 /// intermediate tree and type dispatch of `Codable`. It reads what `JSONDecoder` reads, to the same values (the
 /// fuzz target compares the two): one trailing comma in an array or object is tolerated, a repeated member name
 /// keeps its first value, and digits that fit in `Int`, or a fraction or exponent that comes to a whole number up to
-/// 2^53, are an `.int`, anything else a `.double`. It is stricter in one way: every string and number must be well
-/// formed UTF-8 JSON, also where `JSONDecoder`, which reads lazily, would skip it.
+/// 2^53, are an `.int`, anything else a `.double`. It differs in two ways: every string and number must be well
+/// formed UTF-8 JSON, also where `JSONDecoder`, which reads lazily, would skip it; and a number with a fraction beyond
+/// 2^53 becomes the double nearest to it, where `JSONDecoder` drops the fraction first (one unit in the last place
+/// apart at most).
 struct JSONReader {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
