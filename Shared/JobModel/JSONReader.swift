@@ -249,6 +249,8 @@ struct JSONReader {
             guard let next = peek, isDigit(next) else { throw failure("expected a digit in the exponent") }
             skipDigits()
         }
+        // `2+`, `1.5.0` or `1e5e3`: one malformed number, rather than a number followed by a stray character.
+        if let next = peek, isNumberCharacter(next) { throw failure("malformed number") }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         if isWhole, let value = Int(text) { return .int(value) }
         guard let value = Double(text), value.isFinite else { throw failure("number out of range") }
@@ -265,6 +267,13 @@ struct JSONReader {
     }
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    private func isNumberCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): true
+        default: isDigit(byte)
+        }
+    }
 
     // MARK: Helpers
 

@@ -53,6 +53,18 @@ struct JSONValueTests {
         }
     }
 
+    @Test("calls a number with stray number characters malformed, also in a member that is named twice")
+    func namesMalformedNumbers() {
+        for text in ["[2+]", "1.5.0", "1e5e3", "[0-1]", #"{"a":1,"a":[2+]}"#] {
+            do {
+                _ = try JSONValue.parse(text)
+                Issue.record("\(text) was read")
+            } catch {
+                #expect("\(error)".contains("malformed number"), "\(text): \(error)")
+            }
+        }
+    }
+
     @Test("reads escapes and surrogate pairs, and refuses control characters, lone surrogates and bad UTF-8")
     func readsStrings() throws {
         let escaped = #""a\"\\\/\b\f\n\r\t\u0041\ud83d\ude00""#
