@@ -10,24 +10,29 @@ public func fuzzParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // Any byte string: what the JSON reader accepts, Foundation's decoder accepts with the same value (numbers
     // compared as the doubles they denote, one unit in the last place apart at most: the decoder reads some fractions
     // past 2^53 as truncated ints, which can round to the neighbouring double); what the decoder accepts, the reader
-    // accepts too, unless the text is not plain UTF-8 or the reader found a malformed
-    // string or number the decoder never looked at (it reads lazily, and skips a repeated member's value).
-    let reference = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    // accepts too, unless the text is not plain UTF-8 or the reader found a malformed string or number the decoder
+    // never looked at (it reads lazily, and skips a repeated member's value).
     let read = bytes.withUnsafeBufferPointer { buffer in
         Result { () throws(JSONReader.Failure) in try JSONReader.read(buffer) }
     }
-    switch (read, reference) {
-    case (.success(let value), let reference):
-        guard let reference, agree(reference, value) else {
-            fatalError("the JSON reader accepted what JSONDecoder reads otherwise: \(value)")
+    // Foundation's decoder traps on some documents nested deeper than its limit of 512 levels, while it describes
+    // where the error is: such bytes are read by the JSON reader alone.
+    let opened = bytes.lazy.filter { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "{") }.count
+    if opened < 512 {
+        let reference = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        switch (read, reference) {
+        case (.success(let value), let reference):
+            guard let reference, agree(reference, value) else {
+                fatalError("the JSON reader accepted what JSONDecoder reads otherwise: \(value)")
+            }
+        case (.failure(let failure), .some(let value)):
+            let tokenContent = ["control character", "UTF-8", "surrogate", "escape", "digit", "number", "may not start"]
+            guard decoderReadsAnotherEncoding(bytes) || tokenContent.contains(where: failure.reason.contains) else {
+                fatalError("the JSON reader refused (\(failure.reason)) what JSONDecoder reads as \(value)")
+            }
+        case (.failure, nil):
+            break
         }
-    case (.failure(let failure), .some(let value)):
-        let tokenContent = ["control character", "UTF-8", "surrogate", "escape", "digit", "number", "may not start"]
-        guard decoderReadsAnotherEncoding(bytes) || tokenContent.contains(where: failure.reason.contains) else {
-            fatalError("the JSON reader refused (\(failure.reason)) what JSONDecoder reads as \(value)")
-        }
-    case (.failure, nil):
-        break
     }
     if let document = try? JSONValue.parse(bytes) {
         let encoded = document.encoded
