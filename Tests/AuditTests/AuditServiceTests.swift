@@ -176,6 +176,19 @@ struct AuditServiceTests {
         }
     }
 
+    @Test("the query API shows an entry's missing job and task as null, which the chain hashes as empty text")
+    func missingJobAndTaskAreNull() {
+        let syncCall = AuditEntry(
+            seq: 3, at: 0, type: "sync.executed", jobId: "", taskId: "", operation: "demo.echo", principal: "bob",
+            status: "succeeded", details: "", eventId: "e", prevHash: AuditChain.genesisHash)
+        #expect(syncCall.json["jobId"] == .null)
+        #expect(syncCall.json["taskId"] == .null)
+
+        let taskEvent = AuditEntry(event: sampleEvent(4), seq: 4, prevHash: AuditChain.genesisHash)
+        #expect(taskEvent.json["jobId"] == .string("job-1"))
+        #expect(taskEvent.json["taskId"] == .string("task-4"))
+    }
+
     @Test("the HTTP API answers queries and verification from the archive")
     func httpAPI() async throws {
         let fixture = try Fixture()
@@ -208,9 +221,10 @@ struct AuditServiceTests {
         #expect(entries[0]["at"] == .string(Clock.rfc3339(milliseconds: 1_700_000_001_000)))
         #expect(entries[0]["details"] == ["n": 1])
         #expect(entries[0]["prevHash"] == .string(AuditChain.genesisHash))
-        for key in ["type", "jobId", "taskId", "operation", "principal", "status", "eventId", "hash"] {
+        for key in ["type", "jobId", "operation", "principal", "status", "eventId", "hash"] {
             #expect(entries[0][key]?.stringValue != nil, "missing \(key)")
         }
+        #expect(entries[0]["taskId"] == .null, "a job-level event has no task")
         let last = try await get("/audit?limit=4&principal=bob&cursor=7")
         #expect(last.body["entries"]?.arrayValue?.map { $0["seq"]?.intValue } == [9])
         #expect(last.body["nextCursor"] == .null)

@@ -337,6 +337,18 @@ extension EndToEnd {
                 #expect(getCommands.errorCode == "method_not_allowed")
                 let postJobs = try await stack.gateway.post("/v1/jobs", json: [:])
                 #expect(postJobs.status == 405)
+
+                // An empty segment is an empty job id, which no job has, not a shorter path.
+                for path in ["/v1/jobs//cancel", "/v1/jobs//retry"] {
+                    let reply = try await stack.gateway.post(path, json: [:])
+                    #expect(reply.status == 404, "\(path): \(reply.text)")
+                    #expect(reply.errorCode == "job_not_found", "\(path): \(reply.text)")
+                }
+                for path in ["/v1/jobs//result", "/v1/jobs//audit", "/v1/jobs//tasks"] {
+                    let reply = try await stack.gateway.get(path)
+                    #expect(reply.status == 404, "\(path): \(reply.text)")
+                }
+                #expect(try await stack.gateway.get("/v1/jobs/").status == 200, "one trailing slash is forgiven")
             }
         }
     }

@@ -100,12 +100,14 @@ extension AuditEndpoint {
 }
 
 extension AuditEntry {
-    /// The entry as the query API shows it: `at` in RFC 3339, `details` parsed when it is JSON.
+    /// The entry as the query API shows it: `at` in RFC 3339, `details` parsed when it is JSON, and `null` for the
+    /// job and task of an entry about none.
     public var json: JSONValue {
         let parsedDetails = details.isEmpty ? nil : try? JSONValue.parse(details)
         return [
             "seq": .int(seq), "at": .string(Clock.rfc3339(milliseconds: at)), "type": .string(type),
-            "jobId": .string(jobId), "taskId": .string(taskId), "operation": .string(operation),
+            "jobId": jobId.isEmpty ? .null : .string(jobId), "taskId": taskId.isEmpty ? .null : .string(taskId),
+            "operation": .string(operation),
             "principal": .string(principal), "status": .string(status), "details": parsedDetails ?? .string(details),
             "eventId": .string(eventId), "streamId": .string(streamId), "hash": .string(hash),
             "prevHash": .string(prevHash),

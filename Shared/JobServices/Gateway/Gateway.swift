@@ -79,7 +79,10 @@ public final class Gateway: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
-        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        // Empty segments are kept: `/v1/jobs//cancel` names a job with an empty id (404), not the job `cancel`.
+        var parts = request.path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if parts.first == "" { parts.removeFirst() }
+        if parts.count > 1 && parts.last == "" { parts.removeLast() }
         let route = Route(method: request.method, parts: parts)
         let respond: @Sendable (HTTPResponse) -> Void = { [metrics] response in
             metrics.increment("cncf_http_requests_total", ["route": route.name, "status": String(response.status)])
@@ -125,7 +128,9 @@ public final class Gateway: HTTPHandler {
         case .wait(let id): wait(id, request, respond: respond)
         case .tasks(let id): respond(tasks(id))
         case .callTree(let id): respond(callTree(id))
-        case .jobAudit(let id): respond(passToAudit(query: ["jobId": id], from: request))
+        case .jobAudit(let id):
+            // The audit service reads an empty jobId as no filter at all.
+            respond(JobID.isValidClientID(id) ? passToAudit(query: ["jobId": id], from: request) : notFound(id))
         case .audit: respond(passToAudit(query: [:], from: request))
         case .cancel(let id): respond(cancel(id, request, caller: caller))
         case .retry(let id): respond(retry(id, caller: caller))

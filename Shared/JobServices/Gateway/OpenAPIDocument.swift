@@ -2844,7 +2844,8 @@ enum OpenAPIDocument {
                 "properties": {
                   "reason": {
                     "type": "string",
-                    "description": "Why; 1 to 500 bytes of UTF-8. Default `cancelled by request`.",
+                    "description": "Why; 1 to 500 bytes of UTF-8. Absent or null: `cancelled by <principal>`, naming the caller.",
+                    "nullable": true,
                     "minLength": 1,
                     "maxLength": 500
                   }
@@ -3073,11 +3074,16 @@ enum OpenAPIDocument {
                     "example": "job.succeeded"
                   },
                   "jobId": {
-                    "type": "string"
+                    "type": "string",
+                    "minLength": 1,
+                    "nullable": true,
+                    "description": "null for entries about no job (`sync.executed`, `command.rejected`)."
                   },
                   "taskId": {
                     "type": "string",
-                    "description": "Empty for job-level events."
+                    "minLength": 1,
+                    "nullable": true,
+                    "description": "null for job-level events."
                   },
                   "operation": {
                     "type": "string"
