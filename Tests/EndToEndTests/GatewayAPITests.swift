@@ -325,6 +325,17 @@ extension EndToEnd {
             }
         }
 
+        @Test("GET /openapi.json serves docs/openapi.json byte for byte, but for the file's last line feed")
+        func servesTheDocumentedDescription() async throws {
+            try await withStack { stack in
+                let documented = try Data(
+                    contentsOf: TestEnvironment.packageRoot.appendingPathComponent("docs/openapi.json"))
+                let served = try await stack.gateway.get("/openapi.json")
+                #expect(served.status == 200)
+                #expect(served.body == documented.dropLast(documented.last == UInt8(ascii: "\n") ? 1 : 0))
+            }
+        }
+
         @Test("unknown routes answer 404 not_found and wrong methods 405 method_not_allowed")
         func routesAndMethods() async throws {
             try await withStack { stack in

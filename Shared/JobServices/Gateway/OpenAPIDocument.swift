@@ -8,7 +8,20 @@ enum OpenAPIDocument {
           "info": {
             "title": "CNCF Job Management gateway API",
             "version": "1.2.0",
-            "description": "HTTP/JSON API of `cncf-gateway`: submit commands in four execution modes; read, wait for, list, cancel and retry jobs; inspect their tasks and call trees; list and requeue dead letters; list the operations workers offer.\n\nEvery request and response body is JSON except `/metrics`. Every error has the body `{\"error\": {\"code\": \"snake_case_code\", \"message\": \"human text\"}}`, except a failed `sync` command (422, a SyncResult). On any path, a route that does not exist answers 404 `not_found` and a method the path does not support answers 405 `method_not_allowed`. Endpoints that use Redis answer 503 `redis_unavailable` when it cannot be reached and 500 `internal_error` when it refuses a request.\n\nA job's `status` follows its primary work; `settled` becomes true once the continuation tasks started by its events have finished too.\n\nEvery `/v1` call needs `Authorization: Bearer <token>`; the gateway keeps only SHA-256 hashes of tokens, each with a principal and roles (`submitter`, `operator`, `auditor`, `admin`). A missing or unknown token answers 401 `unauthorized`; a route the caller's roles do not allow answers 403 `forbidden`; another principal's job answers 404 `job_not_found` to a caller who may read only its own jobs. `/healthz`, `/metrics` and `/openapi.json` need no token. A gateway started with `CNCF_AUTH=off` checks nothing and treats every caller as an admin named `anonymous`. See docs/security.md."
+            "description": "HTTP/JSON API of `cncf-gateway`: submit commands in four execution modes; read, wait \#
+        for, list, cancel and retry jobs; inspect their tasks and call trees; list and requeue dead letters; list \#
+        the operations workers offer.\n\nEvery request and response body is JSON except `/metrics`. Every error has \#
+        the body `{\"error\": {\"code\": \"snake_case_code\", \"message\": \"human text\"}}`, except a failed `sync` \#
+        command (422, a SyncResult). On any path, a route that does not exist answers 404 `not_found` and a method \#
+        the path does not support answers 405 `method_not_allowed`. Endpoints that use Redis answer 503 \#
+        `redis_unavailable` when it cannot be reached and 500 `internal_error` when it refuses a request.\n\nA job's \#
+        `status` follows its primary work; `settled` becomes true once the continuation tasks started by its events \#
+        have finished too.\n\nEvery `/v1` call needs `Authorization: Bearer <token>`; the gateway keeps only SHA-256 \#
+        hashes of tokens, each with a principal and roles (`submitter`, `operator`, `auditor`, `admin`). A missing \#
+        or unknown token answers 401 `unauthorized`; a route the caller's roles do not allow answers 403 \#
+        `forbidden`; another principal's job answers 404 `job_not_found` to a caller who may read only its own jobs. \#
+        `/healthz`, `/metrics` and `/openapi.json` need no token. A gateway started with `CNCF_AUTH=off` checks \#
+        nothing and treats every caller as an admin named `anonymous`. See docs/security.md."
           },
           "servers": [
             {
@@ -50,13 +63,22 @@ enum OpenAPIDocument {
                 ],
                 "operationId": "submitCommand",
                 "summary": "Submit a command in one of the four execution modes",
-                "description": "Validates the command, then runs it in its `mode`:\n\n- `jobAsync` (default): records a job and answers 202 at once; workers run it later.\n- `jobSync`: records a job and waits until it is settled: 200 when it is; 202 when `timeoutMs` passes first (the work goes on; follow `Location`).\n- `jobSyncWithAsyncCont`: records a job and waits for its primary task only: 200 when that is finished (continuations may still run, `settled` false); 202 on timeout.\n- `sync`: no job; runs on a worker while the request waits: 200 with the result, 422 with the error, 408 `sync_timeout` when no worker answered within `timeoutMs` (the work may still run).\n\nResubmitting with the same idempotency key, or the same `jobId` with the same operation and input, returns the existing job (202) instead of running the work again.",
+                "description": "Validates the command, then runs it in its `mode`:\n\n- `jobAsync` (default): \#
+        records a job and answers 202 at once; workers run it later.\n- `jobSync`: records a job and waits until it \#
+        is settled: 200 when it is; 202 when `timeoutMs` passes first (the work goes on; follow `Location`).\n- \#
+        `jobSyncWithAsyncCont`: records a job and waits for its primary task only: 200 when that is finished \#
+        (continuations may still run, `settled` false); 202 on timeout.\n- `sync`: no job; runs on a worker while \#
+        the request waits: 200 with the result, 422 with the error, 408 `sync_timeout` when no worker answered \#
+        within `timeoutMs` (the work may still run).\n\nResubmitting with the same idempotency key, or the same \#
+        `jobId` with the same operation and input, returns the existing job (202) instead of running the work \#
+        again.",
                 "parameters": [
                   {
                     "name": "Idempotency-Key",
                     "in": "header",
                     "required": false,
-                    "description": "1 to 200 printable ASCII characters; same meaning as the body's `idempotencyKey`, and wins over it. Keys are remembered for `JOB_RETENTION_SECONDS`.",
+                    "description": "1 to 200 printable ASCII characters; same meaning as the body's \#
+        `idempotencyKey`, and wins over it. Keys are remembered for `JOB_RETENTION_SECONDS`.",
                     "schema": {
                       "type": "string",
                       "pattern": "^[!-~]{1,200}$"
@@ -137,7 +159,8 @@ enum OpenAPIDocument {
                 },
                 "responses": {
                   "200": {
-                    "description": "`jobSync`: the job is settled; `jobSyncWithAsyncCont`: its primary task is finished (body `{\"job\"}`, header `Location`). `sync`: the operation succeeded (body SyncResult).",
+                    "description": "`jobSync`: the job is settled; `jobSyncWithAsyncCont`: its primary task is \#
+        finished (body `{\"job\"}`, header `Location`). `sync`: the operation succeeded (body SyncResult).",
                     "headers": {
                       "Location": {
                         "description": "Path of the job (job modes only).",
@@ -235,7 +258,8 @@ enum OpenAPIDocument {
                     }
                   },
                   "202": {
-                    "description": "The job: just accepted (`jobAsync`), already existing (repeated idempotency key or `jobId`), or not finished when `timeoutMs` passed (`jobSync`, `jobSyncWithAsyncCont`; the work goes on).",
+                    "description": "The job: just accepted (`jobAsync`), already existing (repeated idempotency key \#
+        or `jobId`), or not finished when `timeoutMs` passed (`jobSync`, `jobSyncWithAsyncCont`; the work goes on).",
                     "headers": {
                       "Location": {
                         "$ref": "#/components/headers/Location"
@@ -291,7 +315,9 @@ enum OpenAPIDocument {
                     }
                   },
                   "400": {
-                    "description": "The body or the `Idempotency-Key` header is not a valid command; the message says what is wrong. `invalid_request` covers a body that is not an object, unknown members, wrong types and `timeoutMs` out of range.",
+                    "description": "The body or the `Idempotency-Key` header is not a valid command; the message \#
+        says what is wrong. `invalid_request` covers a body that is not an object, unknown members, wrong types and \#
+        `timeoutMs` out of range.",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -406,7 +432,8 @@ enum OpenAPIDocument {
                         "example": {
                           "error": {
                             "code": "unknown_operation",
-                            "message": "operation 'demo.nope' is not registered by any worker; see GET /v1/operations"
+                            "message": "operation 'demo.nope' is not registered by any worker; see GET \#
+        /v1/operations"
                           }
                         }
                       }
@@ -438,7 +465,8 @@ enum OpenAPIDocument {
                         "example": {
                           "error": {
                             "code": "job_exists",
-                            "message": "job order-1234.echo already exists with another operation or input; choose another jobId"
+                            "message": "job order-1234.echo already exists with another operation or input; choose \#
+        another jobId"
                           }
                         }
                       }
@@ -495,7 +523,9 @@ enum OpenAPIDocument {
                 ],
                 "operationId": "listJobs",
                 "summary": "List jobs, newest first",
-                "description": "Pages through jobs newest first. Pass a page's `nextCursor` as `cursor` to get the next one. With filters, one request looks at a bounded number of jobs, so a page may hold fewer than `limit` jobs while `nextCursor` is not null.",
+                "description": "Pages through jobs newest first. Pass a page's `nextCursor` as `cursor` to get the \#
+        next one. With filters, one request looks at a bounded number of jobs, so a page may hold fewer than `limit` \#
+        jobs while `nextCursor` is not null.",
                 "parameters": [
                   {
                     "name": "status",
@@ -609,7 +639,8 @@ enum OpenAPIDocument {
                     }
                   },
                   "400": {
-                    "description": "`status` is not a job status, `limit` is not a whole number from 1 to 500, or `cursor` is not a returned `nextCursor`.",
+                    "description": "`status` is not a job status, `limit` is not a whole number from 1 to 500, or \#
+        `cursor` is not a returned `nextCursor`.",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -757,7 +788,9 @@ enum OpenAPIDocument {
                 ],
                 "operationId": "waitForJob",
                 "summary": "Wait until a job is finished or settled",
-                "description": "Holds the request until the job reaches a terminal status (`until=terminal`) or is settled, continuations included (`until=settled`), or until `timeoutMs` passes. Answers 200 either way; `timedOut` says which.",
+                "description": "Holds the request until the job reaches a terminal status (`until=terminal`) or is \#
+        settled, continuations included (`until=settled`), or until `timeoutMs` passes. Answers 200 either way; \#
+        `timedOut` says which.",
                 "parameters": [
                   {
                     "name": "timeoutMs",
@@ -775,7 +808,8 @@ enum OpenAPIDocument {
                     "name": "until",
                     "in": "query",
                     "required": false,
-                    "description": "`terminal`: the primary work is finished (`status` is succeeded, failed or cancelled); `settled`: every task of the job is finished.",
+                    "description": "`terminal`: the primary work is finished (`status` is succeeded, failed or \#
+        cancelled); `settled`: every task of the job is finished.",
                     "schema": {
                       "type": "string",
                       "enum": [
@@ -854,7 +888,8 @@ enum OpenAPIDocument {
                     }
                   },
                   "400": {
-                    "description": "`timeoutMs` is not a whole number from 0 to 300000, or `until` is neither `terminal` nor `settled`.",
+                    "description": "`timeoutMs` is not a whole number from 0 to 300000, or `until` is neither \#
+        `terminal` nor `settled`.",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -906,7 +941,8 @@ enum OpenAPIDocument {
                 "summary": "Read the result of a finished job",
                 "responses": {
                   "200": {
-                    "description": "The job is finished (its primary work; `settled` says whether continuations are too).",
+                    "description": "The job is finished (its primary work; `settled` says whether continuations are \#
+        too).",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -1082,7 +1118,9 @@ enum OpenAPIDocument {
                 ],
                 "operationId": "getJobCallTree",
                 "summary": "Read a job's whole call tree",
-                "description": "One root span per task, each task's spans under it, and the tasks started by a task's events under that task (`tasks`). A task that kept no detailed tree gets a single span made from its start and end times.",
+                "description": "One root span per task, each task's spans under it, and the tasks started by a \#
+        task's events under that task (`tasks`). A task that kept no detailed tree gets a single span made from its \#
+        start and end times.",
                 "responses": {
                   "200": {
                     "description": "The call tree.",
@@ -1219,7 +1257,9 @@ enum OpenAPIDocument {
                 ],
                 "operationId": "cancelJob",
                 "summary": "Cancel a job",
-                "description": "An accepted or scheduled job is cancelled at once (200). A running job is asked to stop: its operation is cancelled cooperatively and the job ends `cancelled` (202 while it is still running, 200 if it has already stopped when the answer is made).",
+                "description": "An accepted or scheduled job is cancelled at once (200). A running job is asked to \#
+        stop: its operation is cancelled cooperatively and the job ends `cancelled` (202 while it is still running, \#
+        200 if it has already stopped when the answer is made).",
                 "requestBody": {
                   "required": false,
                   "content": {
@@ -1286,7 +1326,8 @@ enum OpenAPIDocument {
                     }
                   },
                   "202": {
-                    "description": "The job is running; cancellation is requested (`cancelRequested` holds the reason).",
+                    "description": "The job is running; cancellation is requested (`cancelRequested` holds the \#
+        reason).",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -1377,7 +1418,8 @@ enum OpenAPIDocument {
                 ],
                 "operationId": "retryJob",
                 "summary": "Run a failed or cancelled job again",
-                "description": "The job is scheduled again under the same id with a fresh budget of attempts (`maxAttempts` grows by the job's original budget). Its result, error and cancellation are cleared.",
+                "description": "The job is scheduled again under the same id with a fresh budget of attempts \#
+        (`maxAttempts` grows by the job's original budget). Its result, error and cancellation are cleared.",
                 "responses": {
                   "202": {
                     "description": "The job, scheduled again.",
@@ -1537,7 +1579,8 @@ enum OpenAPIDocument {
                 ],
                 "operationId": "requeueDeadLetter",
                 "summary": "Run a dead task again and remove its dead letter",
-                "description": "A primary task is retried like `POST /v1/jobs/{id}/retry`; a subscriber task runs again with a fresh budget of attempts, and its job is no longer settled until it finishes.",
+                "description": "A primary task is retried like `POST /v1/jobs/{id}/retry`; a subscriber task runs \#
+        again with a fresh budget of attempts, and its job is no longer settled until it finishes.",
                 "responses": {
                   "202": {
                     "description": "The task is scheduled again; the body holds its job and the removed entry id.",
@@ -1584,7 +1627,8 @@ enum OpenAPIDocument {
                     }
                   },
                   "409": {
-                    "description": "The task is no longer failed (it was retried already), or the entry names no job.",
+                    "description": "The task is no longer failed (it was retried already), or the entry names no \#
+        job.",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -1717,7 +1761,8 @@ enum OpenAPIDocument {
                         "schema": {
                           "type": "string"
                         },
-                        "example": "# TYPE cncf_jobs_submitted_total counter\ncncf_jobs_submitted_total{mode=\"jobAsync\",operation=\"demo.echo\"} 1\n"
+                        "example": "# TYPE cncf_jobs_submitted_total \#
+        counter\ncncf_jobs_submitted_total{mode=\"jobAsync\",operation=\"demo.echo\"} 1\n"
                       }
                     }
                   }
@@ -1754,7 +1799,8 @@ enum OpenAPIDocument {
                 ],
                 "operationId": "queryAudit",
                 "summary": "Query the audit trail (auditor, admin)",
-                "description": "Answered by the audit service from its SQLite archive (the gateway passes the request to `AUDIT_URL`).",
+                "description": "Answered by the audit service from its SQLite archive (the gateway passes the \#
+        request to `AUDIT_URL`).",
                 "parameters": [
                   {
                     "name": "since",
@@ -1763,7 +1809,10 @@ enum OpenAPIDocument {
                     "description": "Entries at or after this time (milliseconds since the epoch or RFC 3339 UTC).",
                     "schema": {
                       "type": "string",
-                      "pattern": "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                      "pattern": \#
+        "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0\#
+        [1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0\#
+        -9]{1,3})?Z)?$"
                     }
                   },
                   {
@@ -1773,7 +1822,10 @@ enum OpenAPIDocument {
                     "description": "Entries before this time (same forms as since).",
                     "schema": {
                       "type": "string",
-                      "pattern": "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                      "pattern": \#
+        "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0\#
+        [1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0\#
+        -9]{1,3})?Z)?$"
                     }
                   },
                   {
@@ -1830,7 +1882,8 @@ enum OpenAPIDocument {
                     }
                   },
                   "400": {
-                    "description": "A malformed parameter or `limit` out of range (`invalid_request`). A `since` after `until` matches nothing.",
+                    "description": "A malformed parameter or `limit` out of range (`invalid_request`). A `since` \#
+        after `until` matches nothing.",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -1856,7 +1909,8 @@ enum OpenAPIDocument {
                     }
                   },
                   "503": {
-                    "description": "The gateway has no `AUDIT_URL`, or the audit service does not answer (`audit_unavailable`).",
+                    "description": "The gateway has no `AUDIT_URL`, or the audit service does not answer \#
+        (`audit_unavailable`).",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -1897,7 +1951,10 @@ enum OpenAPIDocument {
                     "description": "Entries at or after this time (milliseconds since the epoch or RFC 3339 UTC).",
                     "schema": {
                       "type": "string",
-                      "pattern": "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                      "pattern": \#
+        "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0\#
+        [1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0\#
+        -9]{1,3})?Z)?$"
                     }
                   },
                   {
@@ -1907,7 +1964,10 @@ enum OpenAPIDocument {
                     "description": "Entries before this time (same forms as since).",
                     "schema": {
                       "type": "string",
-                      "pattern": "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$"
+                      "pattern": \#
+        "^([0-9]{1,13}|(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0\#
+        [1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0\#
+        -9]{1,3})?Z)?$"
                     }
                   },
                   {
@@ -1964,7 +2024,8 @@ enum OpenAPIDocument {
                     }
                   },
                   "400": {
-                    "description": "A malformed parameter or `limit` out of range (`invalid_request`). A `since` after `until` matches nothing.",
+                    "description": "A malformed parameter or `limit` out of range (`invalid_request`). A `since` \#
+        after `until` matches nothing.",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -1990,7 +2051,8 @@ enum OpenAPIDocument {
                     }
                   },
                   "503": {
-                    "description": "The gateway has no `AUDIT_URL`, or the audit service does not answer (`audit_unavailable`).",
+                    "description": "The gateway has no `AUDIT_URL`, or the audit service does not answer \#
+        (`audit_unavailable`).",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -2015,7 +2077,10 @@ enum OpenAPIDocument {
                   "failed",
                   "cancelled"
                 ],
-                "description": "`accepted` (recorded, not yet scheduled) → `scheduled` (waiting for a worker, or for `runAt`) → `running` → `succeeded`, `failed` or `cancelled`. A running job goes back to `scheduled` when an attempt fails and another is allowed, or when its worker died; a failed or cancelled job goes back to `scheduled` when it is retried."
+                "description": "`accepted` (recorded, not yet scheduled) → `scheduled` (waiting for a worker, or \#
+        for `runAt`) → `running` → `succeeded`, `failed` or `cancelled`. A running job goes back to `scheduled` \#
+        when an attempt fails and another is allowed, or when its worker died; a failed or cancelled job goes back \#
+        to `scheduled` when it is retried."
               },
               "ExecutionMode": {
                 "type": "string",
@@ -2025,7 +2090,11 @@ enum OpenAPIDocument {
                   "jobAsync",
                   "jobSyncWithAsyncCont"
                 ],
-                "description": "How a command runs and what its caller gets back:\n\n- `sync`: runs on a worker while the caller waits; no job is recorded.\n- `jobSync`: a job is recorded and the caller waits until it is settled (primary task and every continuation task finished).\n- `jobAsync`: a job is recorded and the caller gets it at once; workers run it later.\n- `jobSyncWithAsyncCont`: a job is recorded and the caller waits for its primary task only; continuation tasks go on running afterwards."
+                "description": "How a command runs and what its caller gets back:\n\n- `sync`: runs on a worker \#
+        while the caller waits; no job is recorded.\n- `jobSync`: a job is recorded and the caller waits until it is \#
+        settled (primary task and every continuation task finished).\n- `jobAsync`: a job is recorded and the caller \#
+        gets it at once; workers run it later.\n- `jobSyncWithAsyncCont`: a job is recorded and the caller waits for \#
+        its primary task only; continuation tasks go on running afterwards."
               },
               "ErrorAction": {
                 "type": "string",
@@ -2035,7 +2104,8 @@ enum OpenAPIDocument {
                   "retryLater",
                   "escalate"
                 ],
-                "description": "What to do about a failure: fix the input (running it again fails again), run it again now, run it again later, or ask a person."
+                "description": "What to do about a failure: fix the input (running it again fails again), run it \#
+        again now, run it again later, or ask a person."
               },
               "ErrorInfo": {
                 "type": "object",
@@ -2061,7 +2131,8 @@ enum OpenAPIDocument {
               },
               "Error": {
                 "type": "object",
-                "description": "The body of every error response (4xx and 5xx) except a failed `sync` command (422), which answers with a SyncResult.",
+                "description": "The body of every error response (4xx and 5xx) except a failed `sync` command (422), \#
+        which answers with a SyncResult.",
                 "required": [
                   "error"
                 ],
@@ -2095,7 +2166,8 @@ enum OpenAPIDocument {
                 "properties": {
                   "operation": {
                     "type": "string",
-                    "description": "`component.operation`: two or more dot-separated parts of letters, digits, `_` and `-`, each starting with a letter; one of those `GET /v1/operations` lists.",
+                    "description": "`component.operation`: two or more dot-separated parts of letters, digits, `_` \#
+        and `-`, each starting with a letter; one of those `GET /v1/operations` lists.",
                     "maxLength": 128,
                     "pattern": "^[A-Za-z][A-Za-z0-9_-]*(\\.[A-Za-z][A-Za-z0-9_-]*)+$",
                     "example": "demo.echo"
@@ -2115,27 +2187,33 @@ enum OpenAPIDocument {
                   },
                   "jobId": {
                     "type": "string",
-                    "description": "Your own id for the job (not for `sync`). Submitting again with the same `jobId`, operation and input returns the existing job; with different content it is refused (409).",
+                    "description": "Your own id for the job (not for `sync`). Submitting again with the same \#
+        `jobId`, operation and input returns the existing job; with different content it is refused (409).",
                     "pattern": "^[A-Za-z0-9._-]{1,64}$",
                     "example": "order-1234.echo",
                     "nullable": true
                   },
                   "principal": {
                     "type": "string",
-                    "description": "On whose behalf the job runs; default: the caller's principal. Naming another principal needs the admin role (403 otherwise).",
+                    "description": "On whose behalf the job runs; default: the caller's principal. Naming another \#
+        principal needs the admin role (403 otherwise).",
                     "minLength": 1,
                     "maxLength": 256,
                     "nullable": true
                   },
                   "maxAttempts": {
                     "type": "integer",
-                    "description": "Attempts allowed before the job fails for good; default: the operation's retry policy (see `GET /v1/operations`).",
+                    "description": "Attempts allowed before the job fails for good; default: the operation's retry \#
+        policy (see `GET /v1/operations`).",
                     "minimum": 1,
                     "maximum": 100,
                     "nullable": true
                   },
                   "runAt": {
-                    "description": "Do not start before this time: milliseconds since the Unix epoch, or an RFC 3339 time in UTC (`2026-12-24T18:00:00Z`), from 2000 to 2099; a time in the past starts at once. For jobSync and jobSyncWithAsyncCont the caller's wait (timeoutMs) includes the delay. Ignored in mode sync, which always runs at once.",
+                    "description": "Do not start before this time: milliseconds since the Unix epoch, or an RFC 3339 \#
+        time in UTC (`2026-12-24T18:00:00Z`), from 2000 to 2099; a time in the past starts at once. For jobSync and \#
+        jobSyncWithAsyncCont the caller's wait (timeoutMs) includes the delay. Ignored in mode sync, which always \#
+        runs at once.",
                     "oneOf": [
                       {
                         "type": "integer",
@@ -2144,14 +2222,17 @@ enum OpenAPIDocument {
                       },
                       {
                         "type": "string",
-                        "pattern": "^(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z$"
+                        "pattern": \#
+        "^(20[0-9]{2}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|\#
+        2[0-8]))|20(0[48]|[2468][048]|[13579][26])-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z$"
                       }
                     ],
                     "nullable": true
                   },
                   "timeoutMs": {
                     "type": "integer",
-                    "description": "How long the caller waits, for `sync`, `jobSync` and `jobSyncWithAsyncCont` (ignored for `jobAsync`).",
+                    "description": "How long the caller waits, for `sync`, `jobSync` and `jobSyncWithAsyncCont` \#
+        (ignored for `jobAsync`).",
                     "minimum": 0,
                     "maximum": 60000,
                     "default": 10000,
@@ -2159,7 +2240,9 @@ enum OpenAPIDocument {
                   },
                   "idempotencyKey": {
                     "type": "string",
-                    "description": "Submitting again with the same key returns the job made by the first submission (202), whatever the rest of the body says. Same meaning as the `Idempotency-Key` header, which wins when both are given. Not used by `sync`.",
+                    "description": "Submitting again with the same key returns the job made by the first submission \#
+        (202), whatever the rest of the body says. Same meaning as the `Idempotency-Key` header, which wins when \#
+        both are given. Not used by `sync`.",
                     "pattern": "^[!-~]{1,200}$",
                     "nullable": true
                   }
@@ -2212,7 +2295,8 @@ enum OpenAPIDocument {
               },
               "TaskCounts": {
                 "type": "object",
-                "description": "The job's tasks: the primary task plus one task per asynchronous subscriber started by its events (continuations).",
+                "description": "The job's tasks: the primary task plus one task per asynchronous subscriber started \#
+        by its events (continuations).",
                 "required": [
                   "total",
                   "continuations",
@@ -2237,7 +2321,9 @@ enum OpenAPIDocument {
                   },
                   "byStatus": {
                     "type": "object",
-                    "description": "Number of tasks per status. Counts every task in `GET /v1/jobs/{id}`, `/wait` and the answers of `jobSync` and `jobSyncWithAsyncCont` submissions; elsewhere (lists, `jobAsync` submissions, cancel, retry, requeue) only the primary task is counted.",
+                    "description": "Number of tasks per status. Counts every task in `GET /v1/jobs/{id}`, `/wait` \#
+        and the answers of `jobSync` and `jobSyncWithAsyncCont` submissions; elsewhere (lists, `jobAsync` \#
+        submissions, cancel, retry, requeue) only the primary task is counted.",
                     "additionalProperties": {
                       "type": "integer",
                       "minimum": 0
@@ -2402,7 +2488,8 @@ enum OpenAPIDocument {
                   "conclusion": {
                     "type": "string",
                     "nullable": true,
-                    "description": "Why it ended as it did, when that needs saying, e.g. `attempts exhausted: 2 of 2`."
+                    "description": "Why it ended as it did, when that needs saying, e.g. `attempts exhausted: 2 of \#
+        2`."
                   },
                   "cancellationReason": {
                     "type": "string",
@@ -2412,10 +2499,12 @@ enum OpenAPIDocument {
                   "cancelRequested": {
                     "type": "string",
                     "nullable": true,
-                    "description": "The reason of a cancellation asked for while it runs; set until the worker stops."
+                    "description": "The reason of a cancellation asked for while it runs; set until the worker \#
+        stops."
                   },
                   "callTree": {
-                    "description": "Spans of the primary task's last attempt. Kept when the attempt failed, took a second or more, or recorded nested spans; otherwise null.",
+                    "description": "Spans of the primary task's last attempt. Kept when the attempt failed, took a \#
+        second or more, or recorded nested spans; otherwise null.",
                     "type": "object",
                     "required": [
                       "name",
@@ -2430,7 +2519,8 @@ enum OpenAPIDocument {
                       "startedAt": {
                         "type": "string",
                         "format": "date-time",
-                        "description": "Wall-clock start; on root spans only, absent for a task that has not started."
+                        "description": "Wall-clock start; on root spans only, absent for a task that has not \#
+        started."
                       },
                       "startOffsetMicros": {
                         "type": "integer",
@@ -2439,12 +2529,14 @@ enum OpenAPIDocument {
                       },
                       "durationMicros": {
                         "type": "integer",
-                        "description": "Duration in microseconds; absent for a task that has not finished and kept no call tree.",
+                        "description": "Duration in microseconds; absent for a task that has not finished and kept \#
+        no call tree.",
                         "minimum": 0
                       },
                       "outcome": {
                         "type": "string",
-                        "description": "`ok`, `error`, `unfinished`; for a task without a recorded tree, its status (`scheduled`, `running`, `failed`, `cancelled`)."
+                        "description": "`ok`, `error`, `unfinished`; for a task without a recorded tree, its status \#
+        (`scheduled`, `running`, `failed`, `cancelled`)."
                       },
                       "children": {
                         "type": "array",
@@ -2512,7 +2604,8 @@ enum OpenAPIDocument {
               },
               "SyncResult": {
                 "type": "object",
-                "description": "The answer to a `sync` command: its result (200), or why it failed (422). No job exists.",
+                "description": "The answer to a `sync` command: its result (200), or why it failed (422). No job \#
+        exists.",
                 "required": [
                   "mode",
                   "status"
@@ -2613,7 +2706,8 @@ enum OpenAPIDocument {
               },
               "Task": {
                 "type": "object",
-                "description": "One unit of work of a job: the primary task that runs the command (`<job>/primary`), or a subscriber task (`<job>.<n>`) started by an event the job published.",
+                "description": "One unit of work of a job: the primary task that runs the command (`<job>/primary`), \#
+        or a subscriber task (`<job>.<n>`) started by an event the job published.",
                 "required": [
                   "id",
                   "jobId",
@@ -2754,7 +2848,10 @@ enum OpenAPIDocument {
               },
               "Span": {
                 "type": "object",
-                "description": "One timed step of a task. Offsets are relative to the start of the task's root span. In `GET /v1/jobs/{id}/calltree` the root span of each task also carries `task`, `kind`, `status` and the spans of the tasks its events started (`tasks`), and its last child is `commit`: from the end of the work to when Redis applied the commit.",
+                "description": "One timed step of a task. Offsets are relative to the start of the task's root span. \#
+        In `GET /v1/jobs/{id}/calltree` the root span of each task also carries `task`, `kind`, `status` and the \#
+        spans of the tasks its events started (`tasks`), and its last child is `commit`: from the end of the work to \#
+        when Redis applied the commit.",
                 "required": [
                   "name",
                   "startOffsetMicros",
@@ -2781,12 +2878,14 @@ enum OpenAPIDocument {
                   },
                   "durationMicros": {
                     "type": "integer",
-                    "description": "Duration in microseconds; absent for a task that has not finished and kept no call tree.",
+                    "description": "Duration in microseconds; absent for a task that has not finished and kept no \#
+        call tree.",
                     "minimum": 0
                   },
                   "outcome": {
                     "type": "string",
-                    "description": "`ok`, `error`, `unfinished`; for a task without a recorded tree, its status (`scheduled`, `running`, `failed`, `cancelled`)."
+                    "description": "`ok`, `error`, `unfinished`; for a task without a recorded tree, its status \#
+        (`scheduled`, `running`, `failed`, `cancelled`)."
                   },
                   "children": {
                     "type": "array",
@@ -2844,7 +2943,8 @@ enum OpenAPIDocument {
                 "properties": {
                   "reason": {
                     "type": "string",
-                    "description": "Why; 1 to 500 bytes of UTF-8. Absent or null: `cancelled by <principal>`, naming the caller.",
+                    "description": "Why; 1 to 500 bytes of UTF-8. Absent or null: `cancelled by <principal>`, naming \#
+        the caller.",
                     "nullable": true,
                     "minLength": 1,
                     "maxLength": 500
@@ -3032,7 +3132,8 @@ enum OpenAPIDocument {
                       "following",
                       "not following"
                     ],
-                    "description": "Whether the gateway follows its own reply stream, which wakes every wait and sync call."
+                    "description": "Whether the gateway follows its own reply stream, which wakes every wait and \#
+        sync call."
                   },
                   "error": {
                     "type": "string",
@@ -3095,7 +3196,8 @@ enum OpenAPIDocument {
                     "type": "string"
                   },
                   "details": {
-                    "description": "The event's details: parsed JSON when they are JSON, otherwise the text (\"\" when none)."
+                    "description": "The event's details: parsed JSON when they are JSON, otherwise the text (\"\" \#
+        when none)."
                   },
                   "eventId": {
                     "type": "string",
@@ -3186,7 +3288,8 @@ enum OpenAPIDocument {
                 }
               },
               "Unauthorized": {
-                "description": "No `Authorization: Bearer <token>` header, or a token the gateway does not know (`unauthorized`). Comes with `WWW-Authenticate: Bearer`.",
+                "description": "No `Authorization: Bearer <token>` header, or a token the gateway does not know \#
+        (`unauthorized`). Comes with `WWW-Authenticate: Bearer`.",
                 "headers": {
                   "WWW-Authenticate": {
                     "schema": {
